@@ -1,0 +1,3 @@
+from pbxconf.cli import main
+
+main()

@@ -1,0 +1,492 @@
+"""Async client for the PBX HTTP API v1.1.0.
+
+Every call is `POST {base}/api/v1.1.0/{endpoint}?token=...` with a JSON body, answered
+HTTP 200 with `{"status": "Success", ...}` or `{"status": "Failed", "errno": "NNNNN"}`.
+
+What this layer owns (and nothing above it has to think about):
+- the token: login, refresh before the 30-minute expiry, log in again once when the PBX
+  says the token is gone (20004/20006, e.g. after a restart), logout on close;
+- never repeating a login that failed (five failures lock the IP for ten minutes);
+- pacing: reads run concurrently up to a bound, writes one at a time spaced by a minimum
+  interval, 10025 ("apply too frequent") and 30003 (API service down) retried with
+  exponential backoff and jitter a bounded number of times;
+- transport faults: a read is retried a bounded number of times; a write whose request may
+  have reached the PBX is never re-sent (a create could land twice): WriteOutcomeUnknown.
+
+It takes and returns wire-shaped dicts; the codecs in pbxconf.kinds give them meaning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+import re
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from pbxconf.api.errors import (
+    ApiError,
+    LoginFailed,
+    LoginLocked,
+    PbxError,
+    ProtocolError,
+    ServiceUnavailable,
+    TokenRejected,
+    TooFrequent,
+    TransportError,
+    WriteOutcomeUnknown,
+    api_error_for,
+)
+
+log = logging.getLogger("pbxconf.api")
+
+API_PREFIX = "/api/v1.1.0/"
+WireRecord = dict[str, Any]
+
+# A PBX answer larger than this is refused rather than held in memory.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+_TOKEN_IN_TEXT = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
+
+
+def redact_tokens(text: str) -> str:
+    return _TOKEN_IN_TEXT.sub(r"\1***", text)
+
+
+class _RedactTokens(logging.Filter):
+    """httpx logs each request's URL, and the token travels in the URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "token=" in message.lower():
+            record.msg = redact_tokens(message)
+            record.args = ()
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).addFilter(_RedactTokens())
+
+
+def md5_hex(password: str) -> str:
+    """The manual: the API password is sent as its lowercase hex md5."""
+    return hashlib.md5(password.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ClientSettings:
+    timeout: float = 15.0
+    read_concurrency: int = 8
+    # Seconds between two writes; the PBX applies every write and refuses bursts (10025).
+    write_interval: float = 0.5
+    # How often 10025 / 30003 are retried before giving up, and the backoff bounds.
+    busy_retries: int = 6
+    backoff_base: float = 0.5
+    backoff_max: float = 10.0
+    # How often a read (or a request that never reached the PBX) is retried on transport faults.
+    transport_retries: int = 2
+    token_lifetime: float = 30 * 60
+    # Refresh when less than this is left of the token's life.
+    refresh_margin: float = 5 * 60
+    # Where the PBX pushes event reports (the manual's login `port`); pbxconf does not listen.
+    report_port: str = "8260"
+
+
+class PbxClient:
+    """One client per PBX. Use as `async with PbxClient(...) as pbx:`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        settings: ClientSettings | None = None,
+        verify: bool | ssl.SSLContext = True,
+        ca_bundle: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.username = username
+        self._password_md5 = md5_hex(password)
+        self.settings = settings or ClientSettings()
+        self._clock = clock
+        self._sleep = sleep
+        self._jitter = jitter
+        if ca_bundle:
+            verify = ssl.create_default_context(cafile=ca_bundle)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            verify=verify,
+            transport=transport,
+            timeout=self.settings.timeout,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
+        self._token: str | None = None
+        self._refresh_token: str | None = None
+        self._token_time = 0.0
+        self._auth_lock = asyncio.Lock()
+        self._write_lock = asyncio.Lock()
+        self._last_write = -1e18
+        self._reads = asyncio.Semaphore(self.settings.read_concurrency)
+        # Counts of calls by endpoint (logins included): benchmarks and tests read them.
+        self.calls: dict[str, int] = {}
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    async def __aenter__(self) -> PbxClient:
+        try:
+            await self.login()
+        except BaseException:
+            await self._http.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        try:
+            if self._token:
+                try:
+                    await self.logout()
+                except PbxError as err:
+                    log.debug("logout failed: %s", err)
+        finally:
+            await self._http.aclose()
+
+    @property
+    def logged_in(self) -> bool:
+        return self._token is not None
+
+    async def login(self) -> None:
+        body = {
+            "username": self.username,
+            "password": self._password_md5,
+            "port": self.settings.report_port,
+        }
+        # A login is never repeated after an answer: a wrong password counts toward the lock.
+        answer = await self._post("login", body, token=None, resend_safe=False)
+        self._take_tokens("login", answer)
+
+    async def refresh(self) -> None:
+        if not self._refresh_token:
+            await self.login()
+            return
+        try:
+            answer = await self._post(
+                "token/refresh",
+                {"refreshtoken": self._refresh_token},
+                token=None,
+                resend_safe=True,
+            )
+        except ApiError as err:
+            log.debug("token refresh refused (%s); logging in again", err)
+            await self.login()
+            return
+        self._take_tokens("token/refresh", answer)
+
+    async def logout(self) -> None:
+        token, self._token, self._refresh_token = self._token, None, None
+        if token:
+            await self._post("logout", {}, token=token, resend_safe=True)
+
+    def _take_tokens(self, call: str, answer: WireRecord) -> None:
+        token, refresh = answer.get("token"), answer.get("refreshtoken")
+        if not isinstance(token, str) or not token:
+            raise ProtocolError(call, "the PBX answered Success but sent no token")
+        self._token = token
+        self._refresh_token = refresh if isinstance(refresh, str) else None
+        self._token_time = self._clock()
+
+    async def _current_token(self) -> str:
+        async with self._auth_lock:
+            age = self._clock() - self._token_time
+            if self._token is None:
+                await self.login()
+            elif age > self.settings.token_lifetime - self.settings.refresh_margin:
+                await self.refresh()
+            assert self._token is not None
+            return self._token
+
+    async def _replace_token(self, rejected: str) -> None:
+        """Log in again, unless another task already did since `rejected` was used."""
+        async with self._auth_lock:
+            if self._token == rejected or self._token is None:
+                self._token = None
+                await self.login()
+
+    # ---- calls -----------------------------------------------------------------------
+
+    async def call(
+        self, endpoint: str, body: WireRecord | None = None, *, write: bool
+    ) -> WireRecord:
+        """One API call with the token, pacing and the retries this module describes."""
+        body = body or {}
+        busy_tries = 0
+        relogged = False
+        while True:
+            token = await self._current_token()
+            try:
+                if write:
+                    return await self._paced_write(endpoint, body, token)
+                async with self._reads:
+                    return await self._post(endpoint, body, token=token, resend_safe=True)
+            except TokenRejected:
+                if relogged:
+                    raise
+                relogged = True
+                log.debug("%s: token rejected; logging in again and repeating once", endpoint)
+                await self._replace_token(token)
+            except (TooFrequent, ServiceUnavailable) as err:
+                busy_tries += 1
+                if busy_tries > self.settings.busy_retries:
+                    raise
+                delay = self._backoff(busy_tries)
+                log.debug("%s: errno %s, retry %d in %.2fs", endpoint, err.errno, busy_tries, delay)
+                await self._sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter over the upper half of the step."""
+        step = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
+        return step / 2 + step / 2 * self._jitter()
+
+    async def _paced_write(self, endpoint: str, body: WireRecord, token: str) -> WireRecord:
+        async with self._write_lock:
+            wait = self._last_write + self.settings.write_interval - self._clock()
+            if wait > 0:
+                await self._sleep(wait)
+            try:
+                return await self._post(endpoint, body, token=token, resend_safe=False)
+            finally:
+                self._last_write = self._clock()
+
+    async def _post(
+        self, endpoint: str, body: WireRecord, *, token: str | None, resend_safe: bool
+    ) -> WireRecord:
+        """POST once (again only when the PBX cannot have acted on it) and decode the answer."""
+        attempt = 0
+        while True:
+            attempt += 1
+            self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
+            started = self._clock()
+            try:
+                status, content_type, raw = await self._send(endpoint, body, token)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
+                # Nothing reached the PBX: any call may be repeated.
+                if attempt > self.settings.transport_retries:
+                    raise TransportError(endpoint, _describe(err, self.base_url)) from None
+            except httpx.TransportError as err:
+                if not resend_safe:
+                    raise WriteOutcomeUnknown(endpoint, _describe(err, self.base_url)) from None
+                if attempt > self.settings.transport_retries:
+                    raise TransportError(endpoint, _describe(err, self.base_url)) from None
+            else:
+                answer = _decode(endpoint, status, content_type, raw)
+                log.debug(
+                    "%s -> %s in %.0f ms",
+                    endpoint,
+                    answer.get("status"),
+                    (self._clock() - started) * 1000,
+                )
+                return answer
+            log.debug("%s: transport fault, retry %d", endpoint, attempt)
+            await self._sleep(self._backoff(attempt))
+
+    async def _send(
+        self, endpoint: str, body: WireRecord, token: str | None
+    ) -> tuple[int, str, bytes]:
+        params = {"token": token} if token else None
+        request = self._http.build_request(
+            "POST", API_PREFIX + endpoint, params=params, content=json.dumps(body)
+        )
+        response = await self._http.send(request, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    limit = MAX_BODY_BYTES // 2**20
+                    raise ProtocolError(endpoint, f"the answer is larger than {limit} MiB; refused")
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        return response.status_code, response.headers.get("content-type", ""), b"".join(chunks)
+
+    # ---- typed endpoints (wire dicts in, wire dicts out) -------------------------------
+
+    async def _list(self, endpoint: str, body: WireRecord, key: str) -> list[WireRecord]:
+        return _records(endpoint, await self.call(endpoint, body, write=False), key)
+
+    async def device_info(self) -> WireRecord:
+        answer = await self.call("deviceinfo/query", write=False)
+        info = answer.get("deviceinfo")
+        if not isinstance(info, dict):
+            raise ProtocolError("deviceinfo/query", "the answer has no `deviceinfo` object")
+        return info
+
+    async def extension_list(self) -> list[WireRecord]:
+        return await self._list("extensionlist/query", {}, "extlist")
+
+    async def query_extensions(self, numbers: Iterable[str] | None = None) -> list[WireRecord]:
+        body = {"extid": _join(numbers)} if numbers is not None else {}
+        return await self._list("extension/query", body, "extinfos")
+
+    async def update_extension(self, extid: str, fields: WireRecord) -> None:
+        await self.call("extension/update", {"extid": extid, **fields}, write=True)
+
+    async def trunk_list(self) -> list[WireRecord]:
+        return await self._list("trunklist/query", {}, "trunklist")
+
+    async def query_trunks(self, names: Iterable[str] | None = None) -> list[WireRecord]:
+        body = {"trunkname": "all" if names is None else _join(names)}
+        return await self._list("siptrunk/query", body, "trunks")
+
+    async def add_trunk(self, record: WireRecord) -> None:
+        await self.call("siptrunk/add", record, write=True)
+
+    async def update_trunk(self, record: WireRecord) -> None:
+        await self.call("siptrunk/update", record, write=True)
+
+    async def delete_trunks(self, names: Iterable[str]) -> None:
+        await self.call("siptrunk/delete", {"trunkname": _join(names)}, write=True)
+
+    async def query_inroutes(self, names: Iterable[str] | None = None) -> list[WireRecord]:
+        body = {"name": "all" if names is None else _join(names)}
+        return await self._list("inroute/query", body, "inroutes")
+
+    async def add_inroute(self, record: WireRecord) -> None:
+        await self.call("inroute/add", record, write=True)
+
+    async def update_inroute(self, record: WireRecord) -> None:
+        await self.call("inroute/update", record, write=True)
+
+    async def delete_inroutes(self, names: Iterable[str]) -> None:
+        await self.call("inroute/delete", {"name": _join(names)}, write=True)
+
+    async def query_outroutes(self, names: Iterable[str] | None = None) -> list[WireRecord]:
+        body = {"name": "all" if names is None else _join(names)}
+        return await self._list("outroute/query", body, "outroutes")
+
+    async def add_outroute(self, record: WireRecord) -> None:
+        await self.call("outroute/add", record, write=True)
+
+    async def update_outroute(self, record: WireRecord) -> None:
+        await self.call("outroute/update", record, write=True)
+
+    async def delete_outroutes(self, names: Iterable[str]) -> None:
+        await self.call("outroute/delete", {"name": _join(names)}, write=True)
+
+    async def query_ivrs(self, numbers: Iterable[str] | None = None) -> list[WireRecord]:
+        # The query example sends lowercase `ivrid` (the table says `ivrId`).
+        body = {"ivrid": _join(numbers)} if numbers is not None else {}
+        answer = await self.call("ivr/query", body, write=False)
+        return _records("ivr/query", answer, "ivr" if "ivr" in answer else "ivrs")
+
+    async def update_ivr(self, ivrid: str, fields: WireRecord) -> None:
+        # The update example sends camel-case `ivrId`.
+        await self.call("ivr/update", {"ivrId": ivrid, **fields}, write=True)
+
+    async def query_queues(self, numbers: Iterable[str] | None = None) -> list[WireRecord]:
+        body = {"queueid": _join(numbers)} if numbers is not None else {}
+        return await self._list("queue/query", body, "queues")
+
+    async def update_queue(self, queueid: str, fields: WireRecord) -> None:
+        await self.call("queue/update", {"queueid": queueid, **fields}, write=True)
+
+    async def query_wakeups(self, extids: Iterable[str]) -> list[WireRecord]:
+        """`[{"extid": "1000", "wakeup": [...]}, ...]` for the extensions asked."""
+        groups = await self._list("wakeupcall/query", {"extid": _join(extids)}, "wakeups")
+        for group in groups:
+            if not isinstance(group.get("wakeup", []), list):
+                raise ProtocolError("wakeupcall/query", "a `wakeup` entry is not a list")
+        return groups
+
+    async def create_wakeup(self, extids: Iterable[str], item: WireRecord) -> None:
+        # The PBX applies only the first item of `wakeup`, so one call per alarm setting;
+        # `extid` may list many extensions that get the same alarm.
+        await self.call("wakeupcall/create", {"extid": _join(extids), "wakeup": [item]}, write=True)
+
+    async def update_wakeup(self, extid: str, wakeupid: str, item: WireRecord) -> None:
+        body = {"extid": extid, "wakeupid": wakeupid, "wakeup": [item]}
+        await self.call("wakeupcall/update", body, write=True)
+
+    async def delete_wakeups(self, extid: str, wakeupids: Iterable[str] | None = None) -> None:
+        body = {"extid": extid}
+        if wakeupids is not None:
+            body["wakeupid"] = _join(wakeupids)
+        await self.call("wakeupcall/delete", body, write=True)
+
+
+def _join(values: Iterable[str] | None) -> str:
+    return ",".join(values or [])
+
+
+def _describe(err: httpx.TransportError, base_url: str) -> str:
+    kind = {
+        httpx.ConnectError: "could not connect",
+        httpx.ConnectTimeout: "timed out connecting",
+        httpx.ReadTimeout: "timed out waiting for the answer",
+        httpx.WriteTimeout: "timed out sending the request",
+        httpx.PoolTimeout: "timed out waiting for a free connection",
+        httpx.RemoteProtocolError: "the connection closed before a complete answer",
+        httpx.ReadError: "the connection was reset while reading the answer",
+        httpx.WriteError: "the connection was reset while sending the request",
+    }.get(type(err), type(err).__name__)
+    detail = redact_tokens(str(err))
+    return f"{kind} to {base_url}" + (f" ({detail})" if detail else "")
+
+
+def _decode(endpoint: str, status: int, content_type: str, raw: bytes) -> WireRecord:
+    """The manual's JSON envelope, or a ProtocolError/ApiError that says what came instead."""
+    try:
+        answer = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        answer = None
+    if not isinstance(answer, dict):
+        snippet = re.sub(r"<[^>]*>|\s+", " ", raw[:300].decode("utf-8", "replace")).strip()
+        what = f"HTTP {status}, {content_type or 'no content type'}"
+        raise ProtocolError(
+            endpoint,
+            f"the answer is not the PBX API's JSON ({what}): {snippet[:160]!r}. Is the URL the "
+            "PBX itself, not a proxy or login page?",
+        )
+    outcome = answer.get("status")
+    if outcome == "Success":
+        return answer
+    if outcome == "Failed":
+        errno = answer.get("errno")
+        if not isinstance(errno, (str, int)) or isinstance(errno, bool):
+            raise ProtocolError(endpoint, "the PBX answered Failed without an errno")
+        raise api_error_for(endpoint, str(errno))
+    raise ProtocolError(endpoint, f"the answer has no valid `status` (got {outcome!r})")
+
+
+def _records(endpoint: str, answer: WireRecord, key: str) -> list[WireRecord]:
+    value = answer.get(key)
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ProtocolError(endpoint, f"the answer has no `{key}` list of objects")
+    return value
+
+
+__all__ = [
+    "ApiError",
+    "ClientSettings",
+    "LoginFailed",
+    "LoginLocked",
+    "PbxClient",
+    "md5_hex",
+    "redact_tokens",
+]

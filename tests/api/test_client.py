@@ -1,0 +1,378 @@
+"""The client against the simulator over TCP: every endpoint, the token lifecycle, pacing,
+retries and each kind of fault."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from pbxconf.api import (
+    ApiError,
+    LoginFailed,
+    LoginLocked,
+    PbxClient,
+    ProtocolError,
+    TooFrequent,
+    TransportError,
+    WriteOutcomeUnknown,
+)
+from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
+from pbxconf.sim.server import ThreadedServer
+from tests.conftest import fast_settings
+
+pytestmark = pytest.mark.anyio
+
+PEER = {"trunktype": "peer", "host": "sip.example.net", "port": "5060", "domain": "example.net"}
+
+
+def client(server: ThreadedServer, **settings: float) -> PbxClient:
+    return PbxClient(
+        server.url, DEFAULT_USERNAME, DEFAULT_PASSWORD, settings=fast_settings(**settings)
+    )
+
+
+# ---- every endpoint ------------------------------------------------------------------
+
+
+async def test_device_info_and_extension_list(pbx: PbxClient) -> None:
+    info = await pbx.device_info()
+    assert info["firmwarever"] == "81.9.0.14"
+    assert info["extensionstatus"] == "20/50"
+    listed = await pbx.extension_list()
+    assert [e["extnumber"] for e in listed] == [str(n) for n in range(1000, 1020)]
+
+
+async def test_extension_query_all_one_and_list_and_update(pbx: PbxClient) -> None:
+    assert len(await pbx.query_extensions()) == 20
+    two = await pbx.query_extensions(["1001", "1003"])
+    assert [e["extnumber"] for e in two] == ["1001", "1003"]
+    await pbx.update_extension("1001", {"username": "Amy", "ringtimeout": "60"})
+    (amy,) = await pbx.query_extensions(["1001"])
+    assert (amy["username"], amy["ringtimeout"]) == ("Amy", "60")
+
+
+async def test_extension_renumber(pbx: PbxClient) -> None:
+    await pbx.update_extension("1019", {"extnumber": "2019"})
+    assert [e["extnumber"] for e in await pbx.query_extensions(["2019", "1019"])] == ["2019"]
+
+
+async def test_trunk_add_query_update_delete(pbx: PbxClient) -> None:
+    await pbx.add_trunk({"trunkname": "carrier", **PEER})
+    assert [t["trunkname"] for t in await pbx.trunk_list()] == ["carrier"]
+    (trunk,) = await pbx.query_trunks()
+    await pbx.update_trunk({**trunk, "trunkname": "carrier2", "port": "5080"})
+    (renamed,) = await pbx.query_trunks(["carrier2"])
+    assert (renamed["id"], renamed["port"]) == (trunk["id"], "5080")
+    await pbx.delete_trunks(["carrier2"])
+    assert await pbx.query_trunks() == []
+
+
+async def test_routes_add_query_update_delete(pbx: PbxClient) -> None:
+    await pbx.add_trunk({"trunkname": "carrier", **PEER})
+    inroute = {
+        "name": "main",
+        "did": "",
+        "caller_id": "",
+        "trunks": "carrier",
+        "desttype": "ivr",
+        "dest": "6500",
+    }
+    await pbx.add_inroute(inroute)
+    (got,) = await pbx.query_inroutes()
+    await pbx.update_inroute({**got, "desttype": "queue", "dest": "6700"})
+    assert (await pbx.query_inroutes(["main"]))[0]["dest"] == "6700"
+    outroute = {
+        "name": "out",
+        "prefix": "9",
+        "strip": "1",
+        "prepend": "",
+        "trunks": "carrier",
+        "extensions": "1000,1001",
+        "extensionsgroup": "",
+    }
+    await pbx.add_outroute(outroute)
+    (out,) = await pbx.query_outroutes()
+    await pbx.update_outroute({**out, "extensions": "1002"})
+    assert (await pbx.query_outroutes(["out"]))[0]["extensions"] == "1002"
+    await pbx.delete_inroutes(["main"])
+    await pbx.delete_outroutes(["out"])
+    assert await pbx.query_inroutes() == [] and await pbx.query_outroutes() == []
+
+
+async def test_ivr_and_queue_query_update(pbx: PbxClient) -> None:
+    await pbx.update_ivr("6500", {"ivrName": "Reception", "promptRepeat": "2"})
+    (ivr,) = await pbx.query_ivrs(["6500"])
+    assert (ivr["ivrname"], ivr["promptrepeat"]) == ("Reception", "2")
+    await pbx.update_queue("6700", {"queuename": "Sales", "agents": "1000,1001"})
+    (queue,) = await pbx.query_queues()
+    assert (queue["queue name"], queue["agents"]) == ("Sales", "1000,1001,")
+
+
+async def test_wakeup_create_query_update_delete(pbx: PbxClient) -> None:
+    await pbx.create_wakeup(
+        ["1000", "1001"],
+        {"time": "07:00", "type": "everyday", "repeats": "2", "repeatinterval": "5"},
+    )
+    groups = await pbx.query_wakeups(["1000", "1001", "1002"])
+    assert [(g["extid"], len(g["wakeup"])) for g in groups] == [
+        ("1000", 1),
+        ("1001", 1),
+        ("1002", 0),
+    ]
+    wakeupid = groups[0]["wakeup"][0]["wakeupid"]
+    await pbx.update_wakeup("1000", wakeupid, {"time": "07:30", "type": "onetime", "repeats": "1"})
+    assert (await pbx.query_wakeups(["1000"]))[0]["wakeup"][0]["time"] == "07:30"
+    await pbx.delete_wakeups("1000", [wakeupid])
+    await pbx.delete_wakeups("1001")
+    assert all(not g["wakeup"] for g in await pbx.query_wakeups(["1000", "1001"]))
+
+
+async def test_failed_call_names_the_call_errno_and_meaning(pbx: PbxClient) -> None:
+    with pytest.raises(ApiError) as caught:
+        await pbx.update_extension("1999", {"username": "nobody"})
+    assert caught.value.errno == "10006"
+    assert str(caught.value) == "extension/update: errno 10006 (the extension does not exist)"
+
+
+# ---- token lifecycle -----------------------------------------------------------------
+
+
+async def test_refreshes_the_token_before_it_expires(server: ThreadedServer) -> None:
+    now = [0.0]
+    pbx = PbxClient(
+        server.url,
+        DEFAULT_USERNAME,
+        DEFAULT_PASSWORD,
+        settings=fast_settings(),
+        clock=lambda: now[0],
+    )
+    async with pbx:
+        await pbx.device_info()
+        now[0] = 26 * 60  # past lifetime minus the five-minute margin
+        await pbx.device_info()
+        assert pbx.calls["token/refresh"] == 1
+        assert pbx.calls["login"] == 1
+
+
+async def test_expired_token_logs_in_again_once(server: ThreadedServer, sim: Simulator) -> None:
+    async with client(server) as pbx:
+        sim.clock.advance(31 * 60)  # the PBX's clock: the token is now past 30 minutes
+        assert (await pbx.device_info())["sn"]
+        assert pbx.calls["login"] == 2
+
+
+async def test_restart_drops_tokens_and_client_recovers(
+    server: ThreadedServer, sim: Simulator, admin: httpx.Client
+) -> None:
+    async with client(server) as pbx:
+        admin.post("/admin/restart")
+        assert len(await pbx.query_extensions()) == 20
+        assert pbx.calls["login"] == 2
+        assert [c.errno for c in sim.calls if c.endpoint == "extension/query"] == ["20004", ""]
+
+
+async def test_refused_refresh_falls_back_to_login(server: ThreadedServer, sim: Simulator) -> None:
+    now = [0.0]
+    pbx = PbxClient(
+        server.url,
+        DEFAULT_USERNAME,
+        DEFAULT_PASSWORD,
+        settings=fast_settings(),
+        clock=lambda: now[0],
+    )
+    async with pbx:
+        sim.restart()  # the refresh token is gone too
+        now[0] = 26 * 60
+        await pbx.device_info()
+        assert pbx.calls["token/refresh"] == 1
+        assert pbx.calls["login"] == 2
+
+
+async def test_logout_on_close(server: ThreadedServer, sim: Simulator) -> None:
+    async with client(server):
+        assert len(sim.sessions) == 1
+    assert sim.sessions == {}
+
+
+# ---- login failures ------------------------------------------------------------------
+
+
+async def test_wrong_password_is_tried_exactly_once(server: ThreadedServer, sim: Simulator) -> None:
+    pbx = PbxClient(server.url, DEFAULT_USERNAME, "wrong", settings=fast_settings())
+    with pytest.raises(LoginFailed) as caught:
+        async with pbx:
+            pass
+    assert [c.endpoint for c in sim.calls] == ["login"]
+    assert "will not retry" in str(caught.value)
+    assert "lock this IP address out for 10 minutes" in str(caught.value)
+
+
+async def test_locked_ip_says_so(server: ThreadedServer, sim: Simulator) -> None:
+    for _ in range(5):
+        with pytest.raises(LoginFailed):
+            async with PbxClient(server.url, "api", "wrong", settings=fast_settings()):
+                pass
+    with pytest.raises(LoginLocked) as caught:
+        async with client(server):
+            pass
+    assert "errno 20002" in str(caught.value)
+    assert "10 minutes" in str(caught.value)
+    sim.clock.advance(601)
+    async with client(server) as pbx:
+        assert pbx.logged_in
+
+
+# ---- pacing and busy answers ---------------------------------------------------------
+
+
+async def test_apply_too_frequent_is_retried_with_backoff(
+    server: ThreadedServer, sim: Simulator
+) -> None:
+    sim.settings.write_interval = 0.15
+    async with client(server, backoff_base=0.1, backoff_max=0.4) as pbx:
+        for name in ("a", "b", "c"):
+            await pbx.update_extension("1000", {"username": name})
+    refused = [c for c in sim.calls if c.errno == "10025"]
+    applied = [c for c in sim.calls if c.endpoint == "extension/update" and c.status == "Success"]
+    assert len(applied) == 3 and refused
+
+
+async def test_apply_too_frequent_gives_up_after_the_bound(
+    server: ThreadedServer, sim: Simulator
+) -> None:
+    sim.faults.rules.clear()
+    async with client(server, busy_retries=2) as pbx:
+        from pbxconf.sim.faults import FaultRule
+
+        sim.faults.rules.append(FaultRule("errno", path="extension/update", times=0, errno="10025"))
+        with pytest.raises(TooFrequent):
+            await pbx.update_extension("1000", {"username": "x"})
+    assert sum(1 for c in sim.calls if c.endpoint == "extension/update") == 3
+
+
+async def test_client_spaces_writes(server: ThreadedServer, sim: Simulator) -> None:
+    sim.settings.write_interval = 0.1
+    async with client(server, write_interval=0.12) as pbx:
+        for name in ("a", "b", "c"):
+            await pbx.update_extension("1000", {"username": name})
+    assert not [c for c in sim.calls if c.errno == "10025"]
+
+
+# ---- faults --------------------------------------------------------------------------
+
+
+def inject(admin: httpx.Client, **rule: object) -> None:
+    assert admin.post("/admin/faults", json=rule).status_code == 200
+
+
+async def test_service_down_for_a_while_is_retried(pbx: PbxClient, admin: httpx.Client) -> None:
+    inject(admin, action="errno", errno="30003", path="extension/query", times=2)
+    assert len(await pbx.query_extensions()) == 20
+
+
+async def test_reset_on_a_read_is_retried(pbx: PbxClient, admin: httpx.Client) -> None:
+    inject(admin, action="reset", path="siptrunk/query")
+    assert await pbx.query_trunks() == []
+    assert pbx.calls["siptrunk/query"] == 2
+
+
+async def test_reset_on_a_write_is_not_resent(
+    pbx: PbxClient, admin: httpx.Client, sim: Simulator
+) -> None:
+    inject(admin, action="reset", path="siptrunk/add")
+    with pytest.raises(WriteOutcomeUnknown) as caught:
+        await pbx.add_trunk({"trunkname": "carrier", **PEER})
+    assert "was not re-sent" in str(caught.value)
+    assert pbx.calls["siptrunk/add"] == 1
+    assert sim.state.trunks == {}
+
+
+async def test_lost_answer_to_a_write_that_landed(
+    pbx: PbxClient, admin: httpx.Client, sim: Simulator
+) -> None:
+    inject(admin, action="lose", path="siptrunk/add")
+    with pytest.raises(WriteOutcomeUnknown):
+        await pbx.add_trunk({"trunkname": "carrier", **PEER})
+    assert [t["trunkname"] for t in await pbx.query_trunks()] == ["carrier"]
+    assert pbx.calls["siptrunk/add"] == 1
+
+
+async def test_timeout_on_a_read_is_retried_then_reported(
+    server: ThreadedServer, admin: httpx.Client
+) -> None:
+    async with client(server, timeout=0.3, transport_retries=1) as pbx:
+        inject(admin, action="delay", delay_ms=1000, path="ivr/query", times=1)
+        assert len(await pbx.query_ivrs()) == 1
+        inject(admin, action="delay", delay_ms=1000, path="ivr/query", times=2)
+        with pytest.raises(TransportError) as caught:
+            await pbx.query_ivrs()
+    assert "timed out waiting for the answer" in str(caught.value)
+
+
+async def test_proxy_html_page_is_a_clear_error(pbx: PbxClient, admin: httpx.Client) -> None:
+    inject(admin, action="html", path="queue/query")
+    with pytest.raises(ProtocolError) as caught:
+        await pbx.query_queues()
+    message = str(caught.value)
+    assert message.startswith("queue/query: the answer is not the PBX API's JSON (HTTP 502")
+    assert "502 Bad Gateway" in message
+
+
+async def test_connection_refused_is_a_clear_error() -> None:
+    pbx = PbxClient("http://127.0.0.1:9", "api", "x", settings=fast_settings(transport_retries=0))
+    with pytest.raises(TransportError) as caught:
+        async with pbx:
+            pass
+    assert str(caught.value) == (
+        "login: could not connect to http://127.0.0.1:9 (All connection attempts failed)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"status": "Weird"}', "the answer has no valid `status` (got 'Weird')"),
+        (b'{"errno": "10003"}', "the answer has no valid `status` (got None)"),
+        (b'{"status": "Failed"}', "the PBX answered Failed without an errno"),
+        (b"[1, 2]", "the answer is not the PBX API's JSON"),
+        (b'{"status": "Success"}', "the answer has no `trunks` list of objects"),
+        (b'{"status": "Success", "trunks": [1]}', "the answer has no `trunks` list of objects"),
+    ],
+)
+async def test_malformed_answers(body: bytes, expected: str) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/login"):
+            return httpx.Response(
+                200, json={"status": "Success", "token": "t", "refreshtoken": "r"}
+            )
+        return httpx.Response(200, content=body)
+
+    pbx = PbxClient("http://pbx.test", "api", "x", transport=httpx.MockTransport(answer))
+    async with pbx:
+        with pytest.raises(ProtocolError) as caught:
+            await pbx.query_trunks()
+    assert expected in str(caught.value)
+
+
+# ---- secrets -------------------------------------------------------------------------
+
+
+async def test_token_never_appears_in_logs_or_errors(
+    server: ThreadedServer, sim: Simulator, admin: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    errors = []
+    async with client(server) as pbx:
+        token = next(iter(sim.sessions))
+        inject(admin, action="reset", path="siptrunk/add")
+        for call in (pbx.add_trunk({"trunkname": "x", **PEER}), pbx.update_extension("9", {})):
+            try:
+                await call
+            except Exception as err:
+                errors.append(str(err))
+    assert len(errors) == 2
+    assert "token=***" in caplog.text  # httpx's own request log, masked
+    assert token not in caplog.text
+    assert not any(token in e for e in errors)
