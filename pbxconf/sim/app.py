@@ -1,0 +1,379 @@
+"""The simulated PBX as an ASGI app: auth, pacing, faults, event reports, admin edits.
+
+    sim = Simulator()                       # factory PBX
+    app = sim.app                           # serve with uvicorn, or
+    httpx.AsyncClient(transport=sim.transport())   # in-process
+
+API calls go to `/api/v1.1.0/{endpoint}` exactly as the manual describes. Everything under
+`/admin/` is the simulator's own: out-of-band edits (what a person does in the PBX's web
+page), fault injection, the clock, a restart, the call log. See the README for the list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from pbxconf.sim.clock import SimClock
+from pbxconf.sim.events import EventPusher, report_url
+from pbxconf.sim.faults import FaultBook, FaultRule
+from pbxconf.sim.routes import API_ENDPOINTS
+from pbxconf.sim.spelling import SPELLINGS
+from pbxconf.sim.state import PbxState, SimFailure, md5_hex
+
+CORS = {
+    "Access-control-allow-origin": "*",
+    "Access-control-allow-methods": "GET, POST, OPTIONS, PUT, DELETE",
+}
+DEFAULT_USERNAME = "api"
+DEFAULT_PASSWORD = "pbxconf-sim"
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+@dataclass
+class SimSettings:
+    username: str = DEFAULT_USERNAME
+    password: str = DEFAULT_PASSWORD
+    token_ttl: float = 30 * 60
+    write_interval: float = 0.0
+    latency: float = 0.0
+    spelling: str = "examples"
+    lock_after: int = 5
+    lock_seconds: float = 10 * 60
+    # Answer a wake-up query for many extensions with the first one only (older firmware).
+    single_extension_wakeup_query: bool = False
+
+    def update(self, data: dict[str, Any]) -> None:
+        for key, value in data.items():
+            if key not in self.__dataclass_fields__:
+                raise ValueError(f"unknown setting {key!r}")
+            if key == "spelling" and value not in SPELLINGS:
+                raise ValueError(f"spelling must be one of {', '.join(SPELLINGS)}")
+            setattr(self, key, type(getattr(self, key))(value))
+
+
+@dataclass
+class Session:
+    token: str
+    refresh_token: str
+    issued: float
+    report_url: str
+
+
+@dataclass
+class CallRecord:
+    endpoint: str
+    status: str
+    errno: str = ""
+    fault: str = ""
+
+
+@dataclass
+class Simulator:
+    state: PbxState = field(default_factory=PbxState.factory)
+    settings: SimSettings = field(default_factory=SimSettings)
+    clock: SimClock = field(default_factory=SimClock)
+    events: EventPusher = field(default_factory=EventPusher)
+    faults: FaultBook = field(default_factory=FaultBook)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    calls: list[CallRecord] = field(default_factory=list)
+    failed_logins: dict[str, int] = field(default_factory=dict)
+    locked_until: dict[str, float] = field(default_factory=dict)
+    last_write: float = -1e18
+
+    def __post_init__(self) -> None:
+        self.app = Starlette(
+            routes=[
+                Route(
+                    "/api/v1.1.0/{endpoint:path}",
+                    self._api,
+                    methods=["GET", "POST", "PUT", "DELETE"],
+                ),
+                Route("/admin/state", self._admin_state, methods=["GET", "PUT"]),
+                Route("/admin/records/{kind}", self._admin_put, methods=["POST"]),
+                Route("/admin/records/{kind}/{key}", self._admin_delete, methods=["DELETE"]),
+                Route("/admin/faults", self._admin_faults, methods=["GET", "POST", "DELETE"]),
+                Route("/admin/settings", self._admin_settings, methods=["GET", "POST"]),
+                Route("/admin/clock", self._admin_clock, methods=["POST"]),
+                Route("/admin/restart", self._admin_restart, methods=["POST"]),
+                Route("/admin/calls", self._admin_calls, methods=["GET", "DELETE"]),
+                Route("/admin/events", self._admin_events, methods=["GET"]),
+            ]
+        )
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An httpx transport that calls this simulator in-process."""
+        return InProcessTransport(self)
+
+    def restart(self) -> None:
+        """A PBX restart: every token is gone."""
+        self.sessions.clear()
+
+    def call_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for call in self.calls:
+            counts[call.endpoint] = counts.get(call.endpoint, 0) + 1
+        return counts
+
+    # ---- the API -----------------------------------------------------------------------
+
+    async def _api(self, request: Request) -> Response:
+        endpoint = request.path_params["endpoint"].strip("/")
+        if self.settings.latency:
+            await asyncio.sleep(self.settings.latency)
+        fired = self.faults.fire(endpoint)
+        for rule in fired:
+            if rule.action == "delay":
+                await asyncio.sleep(rule.delay_ms / 1000)
+        for rule in fired:
+            if rule.action == "errno":
+                return self._answer(endpoint, {"status": "Failed", "errno": rule.errno}, "errno")
+            if rule.action == "html":
+                self.calls.append(CallRecord(endpoint, "html", fault="html"))
+                return HTMLResponse(
+                    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 "
+                    "Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+                    status_code=502,
+                )
+            if rule.action == "reset":
+                self.calls.append(CallRecord(endpoint, "reset", fault="reset"))
+                return TruncatedResponse()
+        answer = await self._handle(request, endpoint)
+        if any(rule.action == "lose" for rule in fired):
+            self.calls.append(CallRecord(endpoint, "lost", fault="lose"))
+            return TruncatedResponse()
+        return self._answer(endpoint, answer)
+
+    def _answer(self, endpoint: str, answer: dict[str, Any], fault: str = "") -> Response:
+        self.calls.append(
+            CallRecord(endpoint, str(answer.get("status")), str(answer.get("errno", "")), fault)
+        )
+        return JSONResponse(answer, headers=CORS)
+
+    async def _handle(self, request: Request, endpoint: str) -> dict[str, Any]:
+        if request.method != "POST":
+            return _failed("20001")
+        raw = await request.body()
+        if len(raw) > MAX_REQUEST_BYTES:
+            return _failed("20000")
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except (ValueError, UnicodeDecodeError):
+            return _failed("20000")
+        if not isinstance(body, dict):
+            return _failed("20000")
+        client_ip = request.client.host if request.client else "127.0.0.1"
+        if endpoint == "login":
+            return self._login(body, client_ip)
+        if endpoint == "token/refresh":
+            return self._refresh(body)
+        token = request.query_params.get("token", "")
+        session, errno = self._session(token)
+        if session is None:
+            return _failed(errno)
+        if endpoint == "logout":
+            self.sessions.pop(token, None)
+            return {"status": "Success"}
+        route = API_ENDPOINTS.get(endpoint)
+        if route is None:
+            return _failed("10003")
+        now = self.clock.now()
+        if route.write and now - self.last_write < self.settings.write_interval:
+            return _failed("10025")
+        try:
+            answer = route.handler(self, body)
+        except SimFailure as failure:
+            return _failed(failure.errno)
+        changes = answer.pop("_changes", [])
+        if route.write:
+            self.last_write = now
+            self._report(changes)
+        return {"status": "Success", **answer}
+
+    def _login(self, body: dict[str, Any], client_ip: str) -> dict[str, Any]:
+        now = self.clock.now()
+        if self.locked_until.get(client_ip, 0) > now:
+            return _failed("20002")
+        if not body.get("username") or not body.get("password") or not body.get("port"):
+            return _failed("10004")
+        if body["username"] != self.settings.username or str(body["password"]).lower() != md5_hex(
+            self.settings.password
+        ):
+            failures = self.failed_logins.get(client_ip, 0) + 1
+            self.failed_logins[client_ip] = failures
+            if failures >= self.settings.lock_after:
+                self.locked_until[client_ip] = now + self.settings.lock_seconds
+                self.failed_logins[client_ip] = 0
+            return _failed("20003")
+        self.failed_logins.pop(client_ip, None)
+        url = report_url(
+            client_ip, str(body["port"]), str(body.get("url") or ""), str(body.get("urltag") or "0")
+        )
+        session = Session(secrets.token_hex(16), secrets.token_hex(16), now, url)
+        self.sessions[session.token] = session
+        return {"status": "Success", "token": session.token, "refreshtoken": session.refresh_token}
+
+    def _refresh(self, body: dict[str, Any]) -> dict[str, Any]:
+        wanted = body.get("refreshtoken")
+        for token, session in list(self.sessions.items()):
+            if session.refresh_token == wanted and wanted:
+                del self.sessions[token]
+                fresh = Session(
+                    secrets.token_hex(16),
+                    secrets.token_hex(16),
+                    self.clock.now(),
+                    session.report_url,
+                )
+                self.sessions[fresh.token] = fresh
+                return {
+                    "status": "Success",
+                    "token": fresh.token,
+                    "refreshtoken": fresh.refresh_token,
+                }
+        return _failed("20004")
+
+    def _session(self, token: str) -> tuple[Session | None, str]:
+        if not token:
+            return None, "20005"
+        session = self.sessions.get(token)
+        if session is None:
+            return None, "20004"
+        if self.clock.now() - session.issued > self.settings.token_ttl:
+            del self.sessions[token]
+            return None, "20006"
+        return session, ""
+
+    def _report(self, changes: list[Any]) -> None:
+        for change in changes:
+            report = {"action": "ConfigChange", "type": change.type}
+            report["extid" if change.type == "extension" else "trunkname"] = change.key
+            report.update(operation=change.operation, sn=self.state.device.get("sn", ""))
+            for url in {s.report_url for s in self.sessions.values()}:
+                self.events.push(url, report)
+
+    # ---- admin -------------------------------------------------------------------------
+
+    async def _admin_state(self, request: Request) -> Response:
+        if request.method == "PUT":
+            try:
+                self.state = PbxState.from_json(await request.json())
+            except ValueError as err:
+                return JSONResponse({"error": str(err)}, status_code=400)
+        return JSONResponse(self.state.to_json())
+
+    async def _admin_put(self, request: Request) -> Response:
+        kind = request.path_params["kind"]
+        try:
+            record = await request.json()
+            self.state.admin_put(kind, record)
+        except (KeyError, ValueError, TypeError, AttributeError) as err:
+            return JSONResponse({"error": f"bad record for {kind}: {err!r}"}, status_code=400)
+        self._report_admin(kind, record, "add")
+        return JSONResponse({"ok": True})
+
+    def _report_admin(self, kind: str, record: dict[str, Any], operation: str) -> None:
+        from pbxconf.sim.state import ConfigChange
+
+        if kind == "extension":
+            self._report([ConfigChange("extension", str(record.get("extnumber")), operation)])
+        elif kind == "trunk":
+            self._report([ConfigChange("trunk", str(record.get("trunkname")), operation)])
+
+    async def _admin_delete(self, request: Request) -> Response:
+        kind, key = request.path_params["kind"], request.path_params["key"]
+        try:
+            found = self.state.admin_delete(kind, key)
+        except KeyError:
+            return JSONResponse({"error": f"unknown kind {kind}"}, status_code=400)
+        return JSONResponse({"deleted": found}, status_code=200 if found else 404)
+
+    async def _admin_faults(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.faults.rules.clear()
+        elif request.method == "POST":
+            try:
+                data = await request.json()
+                rules = data["rules"] if isinstance(data, dict) and "rules" in data else [data]
+                self.faults.rules.extend(FaultRule.from_json(rule) for rule in rules)
+            except (KeyError, ValueError, TypeError) as err:
+                return JSONResponse({"error": f"bad fault rule: {err}"}, status_code=400)
+        return JSONResponse({"rules": [rule.to_json() for rule in self.faults.rules]})
+
+    async def _admin_settings(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                self.settings.update(await request.json())
+            except (ValueError, TypeError) as err:
+                return JSONResponse({"error": str(err)}, status_code=400)
+        public = asdict(self.settings)
+        public.pop("password")
+        return JSONResponse(public)
+
+    async def _admin_clock(self, request: Request) -> Response:
+        data = await request.json()
+        self.clock.advance(float(data.get("advance", 0)))
+        return JSONResponse({"now": self.clock.now()})
+
+    async def _admin_restart(self, request: Request) -> Response:
+        self.restart()
+        return JSONResponse({"ok": True})
+
+    async def _admin_calls(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.calls.clear()
+        return JSONResponse(
+            {"calls": [asdict(c) for c in self.calls], "counts": self.call_counts()}
+        )
+
+    async def _admin_events(self, request: Request) -> Response:
+        await self.events.drain()
+        return JSONResponse({"deliveries": [asdict(d) for d in self.events.log]})
+
+
+def _failed(errno: str) -> dict[str, Any]:
+    return {"status": "Failed", "errno": errno}
+
+
+class TruncatedResponse(Response):
+    """Headers promise a body that never comes: the connection closes mid-answer."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200, media_type="application/json")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")],
+            }
+        )
+        # Returning with more body promised makes the server drop the connection.
+        await send({"type": "http.response.body", "body": b'{"status": "Succ', "more_body": True})
+
+
+class InProcessTransport(httpx.ASGITransport):
+    """ASGITransport that turns a short body into the error a real socket would give."""
+
+    def __init__(self, sim: Simulator) -> None:
+        super().__init__(app=sim.app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        body = await response.aread()
+        declared = response.headers.get("content-length")
+        if declared is not None and int(declared) > len(body):
+            raise httpx.RemoteProtocolError("peer closed connection without a complete body")
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=body, request=request
+        )

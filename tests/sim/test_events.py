@@ -1,0 +1,121 @@
+"""ConfigChange reports pushed to the address registered at login, repeated until 200."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import httpx
+import pytest
+
+from pbxconf.sim import DEFAULT_PASSWORD, Simulator
+
+API = "/api/v1.1.0/"
+
+
+class Receiver:
+    """A report listener on loopback that refuses its first `refuse` reports."""
+
+    def __init__(self, refuse: int = 0) -> None:
+        self.reports: list[dict[str, object]] = []
+        self.paths: list[str] = []
+        self.attempts = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                receiver.attempts += 1
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                ok = receiver.attempts > refuse
+                if ok:
+                    receiver.reports.append(json.loads(body))
+                    receiver.paths.append(self.path)
+                self.send_response(200 if ok else 503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.http = HTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.http.server_address[1]
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver(refuse=2)
+    yield running
+    running.http.shutdown()
+
+
+def login(raw: httpx.Client, **extra: str) -> str:
+    body = {
+        "username": "api",
+        "password": hashlib.md5(DEFAULT_PASSWORD.encode()).hexdigest(),
+        **extra,
+    }
+    return raw.post(API + "login", json=body).json()["token"]
+
+
+def test_config_change_reports_repeat_until_answered(
+    raw: httpx.Client, admin: httpx.Client, receiver: Receiver, sim: Simulator
+) -> None:
+    sim.events.backoff = 0.01
+    token = login(raw, port=str(receiver.port), url="report", urltag="0")
+    raw.post(
+        API + "extension/update", params={"token": token}, json={"extid": "1001", "username": "Amy"}
+    )
+    raw.post(
+        API + "siptrunk/add",
+        params={"token": token},
+        json={"trunkname": "t", "trunktype": "peer", "host": "h", "port": "5060", "domain": "d"},
+    )
+    deliveries = admin.get("/admin/events").json()["deliveries"]
+    assert [d["delivered"] for d in deliveries] == [True, True]
+    assert receiver.attempts == 4  # the first report was refused twice, then accepted
+    assert receiver.paths == ["/report", "/report"]
+    assert receiver.reports == [
+        {
+            "action": "ConfigChange",
+            "type": "extension",
+            "extid": "1001",
+            "operation": "update",
+            "sn": "SIM0000000000001",
+        },
+        {
+            "action": "ConfigChange",
+            "type": "trunk",
+            "trunkname": "t",
+            "operation": "add",
+            "sn": "SIM0000000000001",
+        },
+    ]
+
+
+def test_absolute_url_and_bounded_retries(
+    raw: httpx.Client, admin: httpx.Client, sim: Simulator
+) -> None:
+    never = Receiver(refuse=100)
+    sim.events.backoff = 0.01
+    token = login(raw, port="1", url=f"127.0.0.1:{never.port}/abs", urltag="1")
+    raw.post(
+        API + "extension/update", params={"token": token}, json={"extid": "1001", "username": "Amy"}
+    )
+    (delivery,) = admin.get("/admin/events").json()["deliveries"]
+    assert delivery["url"] == f"http://127.0.0.1:{never.port}/abs"
+    assert (delivery["delivered"], delivery["attempts"]) == (False, sim.events.attempts)
+    never.http.shutdown()
+
+
+def test_reports_never_leave_loopback(raw: httpx.Client, admin: httpx.Client) -> None:
+    token = login(raw, port="8260", url="192.0.2.10:8260/report", urltag="1")
+    raw.post(
+        API + "extension/update", params={"token": token}, json={"extid": "1001", "username": "Amy"}
+    )
+    (delivery,) = admin.get("/admin/events").json()["deliveries"]
+    assert delivery["attempts"] == 0
+    assert delivery["refused"] == "the simulator sends reports to loopback addresses only"
