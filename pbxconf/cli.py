@@ -1,0 +1,263 @@
+"""The `pbxconf` command: click commands only. Parse options, call the library, and map
+errors to exits in one place (PbxconfGroup.invoke): 1 for a failure, 2 for a usage error."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pbxconf import __version__
+from pbxconf.api import PbxError
+from pbxconf.connect import ConnectError, Connection, firmware_supports_routes, open_pbx
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class PbxconfGroup(click.Group):
+    """Turns the library's errors into click's, so no command prints a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PbxError as err:
+            raise click.ClickException(str(err)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.DEBUG if verbose >= 1 else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx at DEBUG is a wire dump; pbxconf's own debug lines are what a person wants.
+    for noisy in ("httpcore", "hpack", "uvicorn"):
+        logging.getLogger(noisy).setLevel(max(level, logging.INFO))
+
+
+@click.group(cls=PbxconfGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pbxconf")
+@click.option("-v", "--verbose", count=True, help="Debug logging on stderr (tokens are masked).")
+def main(verbose: int) -> None:
+    """Configuration as code for the cloud PBX: validate, plan, apply and export manifests."""
+    _configure_logging(verbose)
+
+
+def connection_options(command: F) -> F:
+    """The options of every command that talks to a PBX; they build a `Connection`."""
+
+    @click.option(
+        "--url",
+        envvar="PBXCONF_URL",
+        help="The PBX's base URL, e.g. https://pbx.example.com [env PBXCONF_URL].",
+    )
+    @click.option(
+        "--username", envvar="PBXCONF_USERNAME", help="API username [env PBXCONF_USERNAME]."
+    )
+    @click.option(
+        "--password",
+        envvar="PBXCONF_PASSWORD",
+        help="API password, plain (pbxconf sends its md5) [env PBXCONF_PASSWORD].",
+    )
+    @click.option(
+        "--ca-bundle",
+        type=click.Path(dir_okay=False),
+        envvar="PBXCONF_CA_BUNDLE",
+        help="Verify the PBX's certificate against this CA file.",
+    )
+    @click.option(
+        "--insecure", is_flag=True, help="Do not verify the PBX's TLS certificate (dangerous)."
+    )
+    @click.option(
+        "--timeout",
+        type=float,
+        default=15.0,
+        show_default=True,
+        help="Seconds to wait for each answer.",
+    )
+    @click.option(
+        "--sim", is_flag=True, help="Use the built-in simulator in-process instead of a PBX."
+    )
+    @click.option(
+        "--sim-state",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="With --sim: load the simulator's state from FILE and save it back.",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["conn"] = Connection(
+            url=kwargs.pop("url"),
+            username=kwargs.pop("username"),
+            password=kwargs.pop("password"),
+            ca_bundle=kwargs.pop("ca_bundle"),
+            insecure=kwargs.pop("insecure"),
+            timeout=kwargs.pop("timeout"),
+            sim=kwargs.pop("sim"),
+            sim_state=kwargs.pop("sim_state"),
+        )
+        if kwargs["conn"].sim_state and not kwargs["conn"].sim:
+            raise click.UsageError("--sim-state goes with --sim")
+        try:
+            return command(*args, **kwargs)
+        except ConnectError as err:
+            raise click.UsageError(str(err)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@main.command()
+@connection_options
+@click.option("--json", "as_json", is_flag=True, help="Print the device info as JSON.")
+def info(conn: Connection, as_json: bool) -> None:
+    """Show the PBX's name, serial number, firmware and extension usage."""
+
+    async def run() -> dict[str, Any]:
+        async with open_pbx(conn) as pbx:
+            return await pbx.device_info()
+
+    device = asyncio.run(run())
+    firmware = str(device.get("firmwarever", ""))
+    supported = firmware_supports_routes(firmware)
+    if as_json:
+        click.echo(json.dumps({**device, "trunk_and_route_api": supported}, indent=2))
+        return
+    verdict = {
+        True: "yes",
+        False: "NO: trunk and route endpoints need firmware 81.8.0.42 or later; upgrade the PBX",
+        None: "unknown (firmware version not recognised)",
+    }[supported]
+    rows = [
+        ("PBX", conn.describe()),
+        ("Device name", device.get("devicename", "")),
+        ("Serial number", device.get("sn", "")),
+        ("Firmware", firmware),
+        ("Extensions", device.get("extensionstatus", "")),
+        ("Trunk/route API", verdict),
+    ]
+    for label, value in rows:
+        click.echo(f"{label + ':':<17}{value}")
+
+
+@main.group()
+def sim() -> None:
+    """The built-in PBX simulator."""
+
+
+@sim.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8460, show_default=True)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Start from this state file instead of the factory PBX.",
+)
+@click.option("--save-on-exit", is_flag=True, help="Write the state back to --state when stopped.")
+@click.option(
+    "--latency-ms",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Delay before each API answer.",
+)
+@click.option(
+    "--write-interval-ms",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Writes closer together than this get errno 10025.",
+)
+@click.option(
+    "--token-ttl",
+    type=click.FloatRange(min=1),
+    default=1800.0,
+    show_default=True,
+    help="Token lifetime in seconds.",
+)
+@click.option(
+    "--spelling",
+    type=click.Choice(["examples", "variants"]),
+    default="examples",
+    show_default=True,
+    help="Which of the manual's spellings query answers use.",
+)
+@click.option("--username", default="api", show_default=True)
+@click.option("--password", default="pbxconf-sim", show_default=True)
+@click.option(
+    "--certfile",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Serve HTTPS with this certificate (PEM).",
+)
+@click.option(
+    "--keyfile",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The certificate's private key (PEM).",
+)
+def sim_serve(
+    host: str,
+    port: int,
+    state_file: Path | None,
+    save_on_exit: bool,
+    latency_ms: int,
+    write_interval_ms: int,
+    token_ttl: float,
+    spelling: str,
+    username: str,
+    password: str,
+    certfile: str | None,
+    keyfile: str | None,
+) -> None:
+    """Run the simulator over HTTP(S) until interrupted."""
+    from pbxconf.connect import is_loopback_host, load_sim_state, save_sim_state
+    from pbxconf.sim import SimSettings, Simulator
+    from pbxconf.sim.server import bind, serve_forever
+
+    if bool(certfile) != bool(keyfile):
+        raise click.UsageError("--certfile and --keyfile go together")
+    if save_on_exit and not state_file:
+        raise click.UsageError("--save-on-exit needs --state FILE")
+    settings = SimSettings(
+        username=username,
+        password=password,
+        token_ttl=token_ttl,
+        write_interval=write_interval_ms / 1000,
+        latency=latency_ms / 1000,
+        spelling=spelling,
+    )
+    simulator = Simulator(state=load_sim_state(state_file), settings=settings)
+    try:
+        sock = bind(host, port)
+    except OSError as err:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from None
+    scheme = "https" if certfile else "http"
+    url = f"{scheme}://{host if ':' not in host else f'[{host}]'}:{sock.getsockname()[1]}"
+    if not is_loopback_host(host):
+        click.echo(f"warning: listening on {host}; the /admin endpoints have no password", err=True)
+    click.echo(f"pbxconf simulator listening on {url}")
+    click.echo(f"  username: {username}")
+    click.echo(f"  password: {password}")
+    click.echo(
+        f"  try:      PBXCONF_URL={url} PBXCONF_USERNAME={username} "
+        f"PBXCONF_PASSWORD={password} pbxconf info"
+    )
+    click.echo("  stop with Ctrl-C")
+    ssl = {"ssl_certfile": certfile, "ssl_keyfile": keyfile} if certfile else None
+    try:
+        serve_forever(simulator, sock, ssl)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if save_on_exit and state_file:
+            save_sim_state(state_file, simulator.state)
+            click.echo(f"state saved to {state_file}")

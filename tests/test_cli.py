@@ -1,0 +1,161 @@
+"""The command line: connection options, `info`, and `sim serve` as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pbxconf.cli import main
+from pbxconf.sim.server import ThreadedServer
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_info_against_the_in_process_simulator() -> None:
+    code, out, err = run("info", "--sim")
+    assert code == 0, err
+    assert "Device name:     Cloud PBX (pbxconf simulator)" in out
+    assert "Firmware:        81.9.0.14" in out
+    assert "Extensions:      20/50" in out
+    assert "Trunk/route API: yes" in out
+
+
+def test_info_json() -> None:
+    code, out, _ = run("info", "--sim", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["sn"] == "SIM0000000000001" and data["trunk_and_route_api"] is True
+
+
+def test_sim_state_is_loaded_and_saved(tmp_path: Path) -> None:
+    state_file = tmp_path / "pbx.json"
+    assert run("info", "--sim", "--sim-state", str(state_file))[0] == 0
+    saved = json.loads(state_file.read_text())
+    saved["device"]["firmwarever"] = "81.8.0.4"
+    state_file.write_text(json.dumps(saved))
+    code, out, _ = run("info", "--sim", "--sim-state", str(state_file))
+    assert code == 0
+    assert "Trunk/route API: NO: trunk and route endpoints need firmware 81.8.0.42" in out
+
+
+def test_broken_sim_state_is_a_usage_error(tmp_path: Path) -> None:
+    state_file = tmp_path / "pbx.json"
+    state_file.write_text("{not json")
+    code, _, err = run("info", "--sim", "--sim-state", str(state_file))
+    assert code == 2
+    assert f"--sim-state {state_file}:" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "no PBX given: pass --url (or set PBXCONF_URL), or --sim"),
+        (("--url", "ftp://pbx"), "is not an http(s) URL"),
+        (("--url", "https://pbx.example.com"), "no API username"),
+        (("--url", "https://pbx.example.com", "--username", "api"), "no API password"),
+        (("--sim", "--url", "https://pbx"), "give either --url or --sim, not both"),
+        (("--sim-state", "x.json"), "--sim-state goes with --sim"),
+        (
+            ("--url", "https://p", "--username", "a", "--password", "b", "--ca-bundle", "/nope"),
+            "--ca-bundle /nope: no such file",
+        ),
+    ],
+)
+def test_connection_usage_errors(args: tuple[str, ...], message: str) -> None:
+    code, _, err = run(
+        "info", *args, env={"PBXCONF_URL": "", "PBXCONF_USERNAME": "", "PBXCONF_PASSWORD": ""}
+    )
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+@pytest.fixture
+def server() -> Iterator[ThreadedServer]:
+    from pbxconf.sim import Simulator
+
+    running = ThreadedServer(Simulator()).start()
+    yield running
+    running.stop()
+
+
+def test_info_over_tcp_from_environment(server: ThreadedServer) -> None:
+    env = {"PBXCONF_URL": server.url, "PBXCONF_USERNAME": "api", "PBXCONF_PASSWORD": "pbxconf-sim"}
+    code, out, err = run("info", env=env)
+    assert code == 0, err
+    assert f"PBX:             {server.url}" in out
+    assert "warning" not in err.lower()  # plain http to loopback is fine
+
+
+def test_wrong_password_exits_1_with_the_lockout_rule(server: ThreadedServer) -> None:
+    code, _, err = run("info", "--url", server.url, "--username", "api", "--password", "bad")
+    assert code == 1
+    assert "login: errno 20003 (login failed: invalid username or password)" in err
+    assert "five wrong passwords in a row lock this IP address out for 10 minutes" in err
+    assert server.sim.call_counts() == {"login": 1}
+
+
+def test_plain_http_to_another_host_warns() -> None:
+    code, _, err = run(
+        "info",
+        "--url",
+        "http://192.0.2.1:9",
+        "--username",
+        "a",
+        "--password",
+        "b",
+        "--timeout",
+        "0.2",
+    )
+    assert "is plain HTTP" in err
+    assert code == 1
+
+
+def test_unreachable_pbx_is_a_clear_error() -> None:
+    code, _, err = run("info", "--url", "http://127.0.0.1:9", "--username", "a", "--password", "b")
+    assert code == 1
+    assert "login: could not connect to http://127.0.0.1:9" in err
+    assert "Traceback" not in err
+
+
+def test_sim_serve_prints_url_and_credentials_and_serves() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pbxconf", "sim", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        match = re.match(r"pbxconf simulator listening on (http://127\.0\.0\.1:\d+)", first)
+        assert match, first
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert lines[0].strip() == "username: api"
+        assert lines[1].strip() == "password: pbxconf-sim"
+        code, out, err = run(
+            "info", "--url", match[1], "--username", "api", "--password", "pbxconf-sim"
+        )
+        assert code == 0, err
+        assert "Serial number:   SIM0000000000001" in out
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_sim_serve_port_in_use(server: ThreadedServer) -> None:
+    code, _, err = run("sim", "serve", "--port", str(server.port))
+    assert code == 1
+    assert f"cannot listen on 127.0.0.1:{server.port}" in err
