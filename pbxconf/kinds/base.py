@@ -1,0 +1,252 @@
+"""What every resource kind declares, and the generic wire codec that reads those
+declarations.
+
+A kind is data: its manifest section, identity fields, capability flags, sensitive and
+read-only fields, references to other kinds, and a table of wire mappings (canonical field
+<-> wire name(s) + converter). Generic code (manifest loader, planner, applier, renderers,
+export) never names a kind; it asks these declarations. A kind module overrides a hook only
+where its endpoint is shaped differently (see each module's docstring).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from pbxconf.kinds.fields import TEXT, DecodeError
+
+Key = tuple[str, ...]
+WireRecord = dict[str, Any]
+
+# Manifest-only fields: they steer pbxconf and never travel to the PBX.
+META_FIELDS = frozenset({"renamed_from", "protect"})
+
+
+class Unsupported(Exception):
+    """The API cannot do this to this kind of object."""
+
+
+class KindModel(BaseModel):
+    """Base of the canonical models: a field that is not set is not managed."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    protect: bool | None = None
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One canonical field's wire story: `name` is what writes send, `read` the other
+    spellings a query may answer with (matched without regard to case)."""
+
+    field: str  # canonical, dotted for nested groups: "voicemail.pin"
+    name: str
+    conv: Any = TEXT
+    read: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference from one object to another: `path` is where, inside the referrer."""
+
+    kind: str
+    key: Key
+    path: str
+
+
+@dataclass
+class ApiCall:
+    """One write the applier sends. `secret_keys` are wire keys masked when shown."""
+
+    endpoint: str
+    body: WireRecord
+    secret_keys: frozenset[str] = frozenset()
+
+    def masked_body(self) -> WireRecord:
+        return {
+            k: ("(sensitive)" if k in self.secret_keys and v not in ("", None) else v)
+            for k, v in self.body.items()
+        }
+
+
+@dataclass
+class Kind:
+    """A resource kind's declarations. Subclasses fill the class attributes."""
+
+    name: ClassVar[str]  # "extension"
+    section: ClassVar[str]  # manifest key: "extensions"
+    title: ClassVar[str]  # for people: "extension"
+    model: ClassVar[Any]  # the canonical model (or an Annotated union of models)
+    key_fields: ClassVar[tuple[str, ...]]
+    wire: ClassVar[tuple[Wire, ...]]
+    can_create: ClassVar[bool] = True
+    can_delete: ClassVar[bool] = True
+    can_rename: ClassVar[bool] = False
+    sensitive: ClassVar[frozenset[str]] = frozenset()
+    # Canonical name -> wire name of fields the API reads but cannot write.
+    read_only: ClassVar[Mapping[str, str]] = {}
+    # Wire keys that are runtime state, never configuration.
+    runtime: ClassVar[frozenset[str]] = frozenset()
+    # Manifest fields that belong elsewhere: name -> where to declare them instead.
+    moved: ClassVar[Mapping[str, str]] = {}
+    query_endpoint: ClassVar[str] = ""
+
+    _adapter: TypeAdapter[Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._adapter = TypeAdapter(self.model)
+
+    # ---- identity ----------------------------------------------------------------------
+
+    def key_of(self, obj: Any) -> Key:
+        return tuple(str(getattr(obj, f)) for f in self.key_fields)
+
+    def describe_key(self, key: Key) -> str:
+        return ",".join(f"{f}={v}" for f, v in zip(self.key_fields, key, strict=True))
+
+    def label(self, key: Key) -> str:
+        """`extensions[number=1002]`: how messages and plans name an object."""
+        return f"{self.section}[{self.describe_key(key)}]"
+
+    def refs(self, obj: Any) -> list[Ref]:
+        return []
+
+    def validate(self, data: Any) -> Any:
+        return self._adapter.validate_python(data)
+
+    def json_schema_model(self) -> Any:
+        return self.model
+
+    # ---- reading -----------------------------------------------------------------------
+
+    def decode(self, record: WireRecord) -> Any:
+        """A query record -> the canonical model, accepting every spelling in the manual."""
+        lowered = {str(k).lower(): v for k, v in record.items()}
+        data: dict[str, Any] = {}
+        for wire in self.wire:
+            for name in (wire.name, *wire.read):
+                if name.lower() in lowered:
+                    try:
+                        value = wire.conv.decode(lowered[name.lower()])
+                    except DecodeError as err:
+                        raise DecodeError(f"`{name}`: {err}") from None
+                    if value is not None:
+                        set_dotted(data, wire.field, value)
+                    break
+        data = self.after_decode(data, lowered)
+        try:
+            return self.validate(data)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise DecodeError(f"{where}: {first['msg']} (got {first.get('input')!r})") from None
+
+    def after_decode(self, data: dict[str, Any], record: WireRecord) -> dict[str, Any]:
+        return data
+
+    def wire_id(self, record: WireRecord) -> str | None:
+        """The PBX's own id of a live object, where updates need it (trunks, routes)."""
+        return None
+
+    # ---- writing -----------------------------------------------------------------------
+
+    def to_wire(self, flat: Mapping[str, Any]) -> WireRecord:
+        """Canonical dotted fields -> wire fields (only those given)."""
+        out: WireRecord = {}
+        for wire in self.wire:
+            if wire.field in flat:
+                out[wire.name] = wire.conv.encode(flat[wire.field])
+        return out
+
+    def secret_wire_keys(self) -> frozenset[str]:
+        return frozenset(w.name for w in self.wire if w.field in self.sensitive)
+
+    def call(self, endpoint: str, body: WireRecord) -> ApiCall:
+        return ApiCall(endpoint, body, self.secret_wire_keys())
+
+    def create_calls(self, objs: list[Any]) -> list[ApiCall]:
+        raise Unsupported(f"{self.title}s cannot be created through the API")
+
+    def update_call(
+        self, key: Key, wire_id: str | None, live: Any, merged: Any, changed: Iterable[str]
+    ) -> ApiCall:
+        raise Unsupported(f"{self.title}s cannot be updated through the API")
+
+    def delete_calls(self, doomed: list[tuple[Key, str | None]]) -> list[ApiCall]:
+        raise Unsupported(f"{self.title}s cannot be deleted through the API")
+
+    # ---- planning hooks ----------------------------------------------------------------
+
+    def merge(self, live: Any | None, desired: Any) -> Any:
+        """The object as it will be: the live one with the manifest's fields laid over."""
+        data = full(live) if live is not None else {}
+        data.update(declared(desired))
+        return self.validate(self.fit(unflatten(data)))
+
+    def fit(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Drop what cannot stand in the merged object (e.g. a trunk type's foreign fields)."""
+        return data
+
+    def comparable(self, field: str, value: Any) -> Any:
+        """A desired value as the PBX will read it back (e.g. a password as its md5)."""
+        return value
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind_class: type[Kind]) -> type[Kind]:
+    """Add a kind to the registry (octoDNS's Record.register_type, as a decorator)."""
+    instance = kind_class()
+    KINDS[instance.name] = instance
+    return kind_class
+
+
+def kind_by_section(section: str) -> Kind | None:
+    return next((k for k in KINDS.values() if k.section == section), None)
+
+
+# ---- dotted-field helpers -------------------------------------------------------------
+
+
+def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        data = data.setdefault(part, {})
+    data[leaf] = value
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"voicemail": {"pin": "1"}} -> {"voicemail.pin": "1"}; lists stay whole."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        set_dotted(data, dotted, value)
+    return data
+
+
+def declared(obj: BaseModel) -> dict[str, Any]:
+    """The fields a manifest set, flattened, without the manifest-only ones."""
+    flat = flatten(obj.model_dump(mode="json", exclude_unset=True))
+    return {k: v for k, v in flat.items() if k.split(".")[0] not in META_FIELDS}
+
+
+def full(obj: BaseModel) -> dict[str, Any]:
+    flat = flatten(obj.model_dump(mode="json", exclude_none=True))
+    return {k: v for k, v in flat.items() if k.split(".")[0] not in META_FIELDS}
+
+
+Validator = Callable[[Any], Any]

@@ -1,0 +1,118 @@
+"""Converters between a wire value (always a string on this API) and a canonical value.
+
+Normalising happens here, once: `"30"` and `30`, `"on"` and `true`, `"103,102,"` and
+`["102", "103"]`, `Hang up` and `Hangup`. A converter's `decode` must accept every spelling
+the manual shows; its `encode` writes what the endpoint's request example writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class DecodeError(ValueError):
+    """A wire value that no spelling in the manual explains."""
+
+
+@dataclass(frozen=True)
+class Text:
+    # True where an empty string means "not set" (an unused forwarding target, say).
+    blank_is_unset: bool = False
+
+    def decode(self, raw: Any) -> Any:
+        if isinstance(raw, (dict, list)):
+            raise DecodeError(f"expected text, got {type(raw).__name__}")
+        text = "" if raw is None else str(raw)
+        return None if self.blank_is_unset and text == "" else text
+
+    def encode(self, value: Any) -> Any:
+        return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Integer:
+    def decode(self, raw: Any) -> Any:
+        text = Text().decode(raw).strip()
+        if text == "":
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            raise DecodeError(f"expected a number, got {text!r}") from None
+
+    def encode(self, value: Any) -> Any:
+        return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class OnOff:
+    def decode(self, raw: Any) -> Any:
+        text = Text().decode(raw).strip().lower()
+        if text in ("on", "yes", "1", "true", "enable", "enabled"):
+            return True
+        if text in ("off", "no", "0", "false", "disable", "disabled", ""):
+            return False
+        raise DecodeError(f"expected on/off, got {raw!r}")
+
+    def encode(self, value: Any) -> Any:
+        return "on" if value else "off"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An enum: canonical value -> the wire spelling to send; `aliases` are other wire
+    spellings a query may answer with (compared without case and spaces)."""
+
+    to_wire: dict[Any, str]
+    aliases: dict[str, Any] = field(default_factory=dict)
+
+    def decode(self, raw: Any) -> Any:
+        text = Text().decode(raw)
+        folded = _fold(text)
+        for canonical, wire in self.to_wire.items():
+            if _fold(wire) == folded:
+                return canonical
+        for wire, canonical in self.aliases.items():
+            if _fold(wire) == folded:
+                return canonical
+        raise DecodeError(f"{text!r} is not one of the manual's values")
+
+    def encode(self, value: Any) -> Any:
+        return self.to_wire[value]
+
+
+@dataclass(frozen=True)
+class CommaList:
+    """A comma-joined list; `ordered=False` means it is a set (sorted, so order never shows
+    as a change), `ordered=True` keeps the order (trunk failover order)."""
+
+    ordered: bool = False
+
+    def decode(self, raw: Any) -> Any:
+        items = [part.strip() for part in Text().decode(raw).split(",") if part.strip()]
+        return items if self.ordered else sorted(set(items), key=_natural)
+
+    def encode(self, value: Any) -> Any:
+        return ",".join(value or [])
+
+
+def _fold(text: str) -> str:
+    return "".join(text.split()).lower()
+
+
+def _natural(text: str) -> tuple[int, int | str]:
+    """Numbers in numeric order, then names: 1000 < 1002 < 10000 < sales."""
+    return (0, int(text)) if text.isdigit() else (1, text)
+
+
+def natural_key(text: str) -> tuple[int, int | str]:
+    return _natural(text)
+
+
+TEXT = Text()
+MAYBE = Text(blank_is_unset=True)
+INTEGER = Integer()
+ON_OFF = OnOff()
+SET = CommaList(ordered=False)
+ORDERED = CommaList(ordered=True)

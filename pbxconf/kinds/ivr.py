@@ -1,0 +1,87 @@
+"""IVRs: `ivr/query` (all, or a comma list in `ivrid`), `ivr/update` (`ivrId` + only the
+fields to change; `ivrNumber` renumbers). The API cannot create or delete them.
+
+The tables and the update example write camel case (`ivrNumber`, `promptRepeat`...), the
+query example answers in lowercase: decode matches either (without regard to case),
+writes send camel case as the update example does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Wire, full, register
+from pbxconf.kinds.fields import INTEGER, ON_OFF
+from pbxconf.kinds.types import Number, wire_doc
+
+IvrName = Annotated[
+    str, Field(min_length=1, max_length=31, pattern=r"^[^!$()/#;,\[\]\"=<>&'`^%@{} ]+$")
+]
+
+
+class Ivr(KindModel):
+    """An IVR. It must already exist on the PBX: the API cannot create one."""
+
+    number: Number = Field(description="IVR number (identity). " + wire_doc("ivrNumber"))
+    renamed_from: Number | None = Field(
+        None, description="Renumber: the number this IVR has on the PBX now."
+    )
+    name: IvrName | None = Field(
+        None,
+        description="Up to 31 characters, no spaces or !$()/#;,[]\"=<>&'`^%@{}. "
+        + wire_doc("ivrName"),
+    )
+    prompt_repeat: int | None = Field(
+        None, ge=1, le=5, description="Times the prompt plays. " + wire_doc("promptRepeat")
+    )
+    response_timeout: int | None = Field(
+        None, ge=1, le=10, description="Seconds. " + wire_doc("responseTimeout")
+    )
+    digit_timeout: int | None = Field(
+        None, ge=1, le=10, description="Seconds. " + wire_doc("digitTimeout")
+    )
+    dial_extensions: bool | None = Field(
+        None, description="Callers may dial extensions. " + wire_doc("dialExt")
+    )
+    dial_to_check_voicemail: bool | None = Field(
+        None, description="Callers may check voicemail. " + wire_doc("dialToCheckVoiceMail")
+    )
+
+
+@register
+class IvrKind(Kind):
+    name = "ivr"
+    section = "ivrs"
+    title = "IVR"
+    model = Ivr
+    key_fields = ("number",)
+    can_create = False
+    can_delete = False
+    can_rename = True
+    query_endpoint = "ivr/query"
+    wire = (
+        Wire("number", "ivrNumber"),
+        Wire("name", "ivrName"),
+        Wire("prompt_repeat", "promptRepeat", INTEGER),
+        Wire("response_timeout", "responseTimeout", INTEGER),
+        Wire("digit_timeout", "digitTimeout", INTEGER),
+        Wire("dial_extensions", "dialExt", ON_OFF),
+        Wire("dial_to_check_voicemail", "dialToCheckVoiceMail", ON_OFF),
+    )
+    read_only = {
+        "prompt": "prompt",
+        "dial_outbound_routes": "dialOutboundRoutes",
+        "selected_routes": "selectedRoutes",
+    }
+
+    def update_call(
+        self, key: Key, wire_id: str | None, live: Any, merged: Any, changed: Any
+    ) -> ApiCall:
+        values = full(merged)
+        body = {"ivrId": key[0], **self.to_wire({f: values.get(f) for f in changed})}
+        body.pop("ivrNumber", None)
+        if merged.number != key[0]:
+            body["ivrNumber"] = merged.number
+        return self.call("ivr/update", body)

@@ -1,0 +1,31 @@
+"""Field types shared by the canonical models."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+
+def _number_text(value: Any) -> Any:
+    """YAML reads `number: 1000` as an int; the PBX's numbers are digit strings."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+# Editors may see `number: 1000` (an integer) as well as `number: "1000"`.
+_AS_TEXT = BeforeValidator(_number_text, json_schema_input_type=str | int)
+Number = Annotated[str, _AS_TEXT, Field(pattern=r"^[0-9]+$")]
+Digits = Annotated[str, _AS_TEXT, Field(pattern=r"^[0-9]*$")]
+Name = Annotated[str, Field(min_length=1, pattern=r"^[^,]+$")]
+Time = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def wire_doc(wire: str) -> str:
+    return f"Wire: `{wire}`."

@@ -1,0 +1,38 @@
+"""A PBX's configuration as canonical models: desired (from manifests) or live (from the
+PBX). One mapping per kind, identity key -> model; live state also keeps the PBX's own ids
+(trunk and route `id`, `wakeupid`) that updates and deletes need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pbxconf.kinds import KINDS, ORDERED_KINDS, Key
+
+
+@dataclass
+class State:
+    objects: dict[str, dict[Key, Any]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
+    ids: dict[str, dict[Key, str]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
+    # Kinds this state was read for (a live read may be limited to some kinds).
+    kinds: tuple[str, ...] = tuple(KINDS)
+
+    def add(self, kind: str, obj: Any, wire_id: str | None = None) -> Key:
+        key = KINDS[kind].key_of(obj)
+        self.objects[kind][key] = obj
+        if wire_id is not None:
+            self.ids[kind][key] = wire_id
+        return key
+
+    def get(self, kind: str, key: Key) -> Any | None:
+        return self.objects[kind].get(key)
+
+    def count(self) -> int:
+        return sum(len(objs) for objs in self.objects.values())
+
+    def items(self) -> list[tuple[str, Key, Any]]:
+        return [
+            (kind.name, key, obj)
+            for kind in ORDERED_KINDS
+            for key, obj in self.objects[kind.name].items()
+        ]
