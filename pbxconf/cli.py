@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 
 import click
 
-from pbxconf import __version__
+from pbxconf import __version__, manifest
 from pbxconf.api import PbxError
 from pbxconf.connect import ConnectError, Connection, firmware_supports_routes, open_pbx
+from pbxconf.kinds import ORDERED_KINDS
+from pbxconf.manifest import Desired
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -147,6 +149,57 @@ def info(conn: Connection, as_json: bool) -> None:
     ]
     for label, value in rows:
         click.echo(f"{label + ':':<17}{value}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check manifests offline: exit 0 if valid, 1 with every error (file:line:col) if not."""
+    desired = load_manifests(paths)
+    counts = ", ".join(
+        f"{len(desired.state.objects[k.name])} {k.section}"
+        for k in ORDERED_KINDS
+        if desired.state.objects[k.name]
+    )
+    click.echo(f"{len(desired.files)} file(s) valid: {counts or 'no objects'}")
+
+
+def load_manifests(paths: tuple[Path, ...] | list[Path]) -> Desired:
+    """Load manifests, or print every error and exit 1."""
+    try:
+        return manifest.load(paths)
+    except manifest.ManifestErrors as err:
+        for error in err.errors:
+            click.echo(str(error), err=True)
+        noun = "error" if len(err.errors) == 1 else "errors"
+        raise click.ClickException(f"{len(err.errors)} {noun} in the manifests") from None
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("schemas/pbxconf.schema.json"),
+    show_default=True,
+)
+@click.option(
+    "--check", is_flag=True, help="Exit 1 if OUTPUT differs from what the models produce."
+)
+def schema(output: Path, check: bool) -> None:
+    """Write the manifest format's JSON Schema (for editors) from the models."""
+    from pbxconf.schema import manifest_schema_text
+
+    text = manifest_schema_text()
+    if check:
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
+        if current != text:
+            raise click.ClickException(f"{output} is out of date; run `pbxconf schema`")
+        click.echo(f"{output} is up to date")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}")
 
 
 @main.group()
