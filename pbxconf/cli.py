@@ -14,11 +14,24 @@ from typing import Any, TypeVar
 
 import click
 
-from pbxconf import __version__, manifest
+from pbxconf import __version__, manifest, render
 from pbxconf.api import PbxError
+from pbxconf.apply import (
+    Progress,
+    StalePlan,
+    describe_failure,
+    read_saved_plan,
+    replan_saved,
+    run_steps,
+    saved_options,
+    saved_plan,
+    verify,
+)
 from pbxconf.connect import ConnectError, Connection, firmware_supports_routes, open_pbx
-from pbxconf.kinds import ORDERED_KINDS
+from pbxconf.kinds import ORDERED_KINDS, ApiCall
+from pbxconf.live import LiveReadError, read_live
 from pbxconf.manifest import Desired
+from pbxconf.plan import Plan, PlanOptions, make_plan, parse_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,7 +42,7 @@ class PbxconfGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except PbxError as err:
+        except (PbxError, LiveReadError) as err:
             raise click.ClickException(str(err)) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -200,6 +213,183 @@ def schema(output: Path, check: bool) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     click.echo(f"wrote {output}")
+
+
+def plan_options(command: F) -> F:
+    """Options shared by plan and apply."""
+
+    @click.option(
+        "--prune",
+        is_flag=True,
+        help="Delete objects on the PBX that no manifest names (protected ones excepted).",
+    )
+    @click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="KIND/KEY",
+        help="Only this object and what it needs, e.g. trunk/carrier (repeatable).",
+    )
+    @click.option(
+        "--force", is_flag=True, help="Allow a plan that changes more than the safety threshold."
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            targets = [parse_target(t) for t in kwargs.pop("targets")]
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--target") from None
+        kwargs["options"] = PlanOptions(
+            prune=kwargs.pop("prune"), force=kwargs.pop("force"), targets=targets
+        )
+        return command(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _render(plan: Plan, target: str, fmt: str) -> str:
+    if fmt == "json":
+        return render.render_json(plan, target)
+    if fmt == "markdown":
+        return render.render_markdown(plan, target)
+    return render.render_text(plan, target, colour=sys.stdout.isatty())
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@connection_options
+@plan_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan for `pbxconf apply FILE` (holds no secret).",
+)
+def plan(
+    paths: tuple[Path, ...],
+    conn: Connection,
+    options: PlanOptions,
+    fmt: str,
+    detailed_exitcode: bool,
+    out: Path | None,
+) -> None:
+    """Show what apply would change on the PBX. Never writes to the PBX."""
+    desired = load_manifests(paths)
+    target = conn.describe()
+
+    async def run() -> Plan:
+        async with open_pbx(conn) as pbx:
+            return make_plan(desired, await read_live(pbx), options)
+
+    result = asyncio.run(run())
+    click.echo(_render(result, target, fmt), nl=False)
+    if result.errors:
+        raise click.ClickException("the plan has errors; nothing can be applied")
+    if out is not None:
+        data = saved_plan(result, desired, [str(p) for p in paths], options, target)
+        out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        click.echo(f"Saved the plan to {out}; run `pbxconf apply {out}` to apply it.", err=True)
+    if detailed_exitcode and result.has_changes:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@connection_options
+@plan_options
+@click.option(
+    "--auto-approve",
+    is_flag=True,
+    help="Do not ask for confirmation (required when not on a terminal).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print the exact API calls (secrets masked) and change nothing."
+)
+def apply(
+    paths: tuple[Path, ...],
+    conn: Connection,
+    options: PlanOptions,
+    auto_approve: bool,
+    dry_run: bool,
+) -> None:
+    """Make the PBX match the manifests (or apply a plan saved with `plan --out`)."""
+    saved = read_saved_plan(paths[0]) if len(paths) == 1 and paths[0].is_file() else None
+    if saved is not None:
+        if options.prune or options.force or options.targets:
+            raise click.UsageError("a saved plan carries its own --prune/--force/--target")
+        options = saved_options(saved)
+        desired = load_manifests([Path(p) for p in saved["paths"]])
+    else:
+        desired = load_manifests(paths)
+    target = conn.describe()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if not (auto_approve or dry_run or interactive):
+        raise click.UsageError(
+            "not on a terminal, so nobody can confirm: review `pbxconf plan`, then run apply "
+            "with --auto-approve"
+        )
+
+    async def run() -> int:
+        async with open_pbx(conn) as pbx:
+            if saved is not None:
+                the_plan = await replan_saved(pbx, saved, desired, target)
+            else:
+                the_plan = make_plan(desired, await read_live(pbx), options)
+            click.echo(render.render_text(the_plan, target, colour=sys.stdout.isatty()), nl=False)
+            if the_plan.errors:
+                raise click.ClickException("the plan has errors; nothing was changed")
+            if not the_plan.has_changes:
+                click.echo("Nothing to do.")
+                return 0
+            if dry_run:
+                click.echo("\nDry run: these calls would be sent (nothing was changed):")
+                click.echo(render.render_calls(the_plan.calls), nl=False)
+                return 0
+            if not auto_approve and not click.confirm(f"Apply these changes to {target}?"):
+                click.echo("Nothing was changed.")
+                return 1
+            result = await run_steps(pbx, the_plan, progress_printer(len(the_plan.calls)))
+            if result.failed is not None:
+                for line in describe_failure(result):
+                    click.echo(line, err=True)
+                return 1
+            left = await verify(pbx, desired, options)
+            if left.changes:
+                click.echo("After applying, the PBX still differs from the manifests:", err=True)
+                click.echo(render.render_text(left, target), err=True, nl=False)
+                return 1
+            click.echo(
+                f"Apply complete: {len(result.done)} call(s); the PBX matches the manifests."
+            )
+            return 0
+
+    try:
+        code = asyncio.run(run())
+    except StalePlan as err:
+        raise click.ClickException(f"stale plan: {err}") from None
+    if code:
+        sys.exit(code)
+
+
+def progress_printer(total: int) -> Progress:
+    """One line per call on stderr: `[3/12] siptrunk/add ... ok`."""
+
+    def show(index: int, count: int, call: ApiCall, state: str) -> None:
+        if state == "start":
+            click.echo(f"[{index}/{count}] {call.endpoint} ...", err=True, nl=False)
+        else:
+            click.echo(" ok" if state == "done" else " FAILED", err=True)
+
+    return show
 
 
 @main.group()

@@ -1,0 +1,236 @@
+"""Plan -> text, JSON, Markdown. Sensitive values never leave here: they show as
+`(sensitive)` in every format, and API call bodies are masked the same way.
+
+The JSON format is versioned (`format_version`); its schema is
+`schemas/plan-output.schema.json`, generated from the models below and tested.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import click
+from pydantic import BaseModel, Field
+
+from pbxconf import __version__
+from pbxconf.kinds import KINDS, ApiCall
+from pbxconf.plan import SYMBOLS, Change, FieldChange, Plan
+
+MASK = "(sensitive)"
+JSON_FORMAT_VERSION = 1
+COLOURS = {
+    "create": "green",
+    "update": "yellow",
+    "rename": "cyan",
+    "delete": "red",
+    "cannot": "red",
+}
+
+
+def shown(value: Any, sensitive: bool) -> Any:
+    if sensitive and value not in (None, ""):
+        return MASK
+    return value
+
+
+def _value_text(value: Any, sensitive: bool) -> str:
+    value = shown(value, sensitive)
+    if value == MASK:
+        return MASK
+    return "(unset)" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _field_line(change: FieldChange, action: str) -> str:
+    new = _value_text(change.new, change.sensitive)
+    if action == "create":
+        return f"{change.field}: {new}"
+    old = _value_text(change.old, change.sensitive)
+    if change.sensitive and old == new == MASK:
+        return f"{change.field}: {MASK} (changed)"
+    return f"{change.field}: {old} -> {new}"
+
+
+def _headline(change: Change) -> str:
+    symbol = SYMBOLS[change.action]
+    if change.action == "rename":
+        assert change.old_key is not None
+        old = KINDS[change.kind].describe_key(change.old_key).split("=", 1)[1]
+        return f"{symbol} {change.label} (renamed from {old})"
+    if change.action == "cannot":
+        return f"{symbol} {change.label}: cannot: {change.reason}"
+    return f"{symbol} {change.label}"
+
+
+# ---- text ---------------------------------------------------------------------------
+
+
+def render_text(plan: Plan, target: str, colour: bool | None = None) -> str:
+    lines = [f"pbxconf plan for {target}", ""]
+    if not plan.changes:
+        lines.append("  No changes: the PBX matches the manifests.")
+    for change in plan.changes:
+        head = _headline(change)
+        lines.append(
+            "  "
+            + click.style(
+                head, fg=COLOURS[change.action], bold=change.action in ("delete", "cannot")
+            )
+        )
+        for fchange in change.fields:
+            lines.append("      " + _field_line(fchange, change.action))
+    lines += ["", plan.summary()]
+    if plan.unmanaged:
+        counts = ", ".join(f"{n} {section}" for section, n in plan.unmanaged.items())
+        lines.append(
+            f"Unmanaged (on the PBX, in no manifest): {counts}. Use --prune to delete them."
+        )
+    for warning in plan.warnings:
+        lines.append(click.style(f"Warning: {warning}", fg="yellow"))
+    if plan.errors:
+        lines += ["", click.style("This plan cannot be applied:", fg="red", bold=True)]
+        lines += [f"  - {error}" for error in plan.errors]
+    text = "\n".join(lines) + "\n"
+    return text if colour else click.unstyle(text)
+
+
+def render_calls(calls: list[ApiCall]) -> str:
+    """`apply --dry-run`: the exact calls, secrets masked."""
+    lines = [
+        f"{i}. POST /api/v1.1.0/{call.endpoint}\n   "
+        + json.dumps(call.masked_body(), ensure_ascii=False, sort_keys=True)
+        for i, call in enumerate(calls, 1)
+    ]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+# ---- JSON ---------------------------------------------------------------------------
+
+
+class JsonField(BaseModel):
+    field: str = Field(description="Dotted canonical field name, e.g. `voicemail.pin`.")
+    old: Any = Field(description="Value on the PBX (null on create); `(sensitive)` if secret.")
+    new: Any = Field(description="Value in the manifests; `(sensitive)` if secret.")
+    sensitive: bool
+
+
+class JsonChange(BaseModel):
+    action: Literal["create", "update", "rename", "delete", "cannot"]
+    kind: str = Field(description="Kind name, e.g. `extension`.")
+    section: str = Field(description="Manifest section, e.g. `extensions`.")
+    key: dict[str, str] = Field(description="Identity fields and values.")
+    old_key: dict[str, str] | None = Field(description="For renames: the identity on the PBX.")
+    label: str = Field(description="How plans name the object: `extensions[number=1000]`.")
+    reason: str
+    fields: list[JsonField]
+
+
+class JsonCall(BaseModel):
+    endpoint: str
+    body: dict[str, Any] = Field(description="The request body, secrets masked.")
+
+
+class JsonSummary(BaseModel):
+    create: int
+    update: int
+    rename: int
+    delete: int
+    cannot: int
+    unmanaged: dict[str, int]
+
+
+class JsonPlan(BaseModel):
+    """`pbxconf plan --format json`: stable, versioned."""
+
+    format: Literal["pbxconf-plan"]
+    format_version: Literal[1]
+    pbxconf_version: str
+    target: str = Field(description="The PBX planned against.")
+    has_changes: bool
+    applicable: bool = Field(description="False when the plan has errors.")
+    summary: JsonSummary
+    changes: list[JsonChange]
+    calls: list[JsonCall]
+    errors: list[str]
+    warnings: list[str]
+
+
+def plan_to_json_model(plan: Plan, target: str) -> JsonPlan:
+    def key(kind: str, value: tuple[str, ...] | None) -> dict[str, str] | None:
+        if value is None:
+            return None
+        return dict(zip(KINDS[kind].key_fields, value, strict=True))
+
+    return JsonPlan(
+        format="pbxconf-plan",
+        format_version=JSON_FORMAT_VERSION,
+        pbxconf_version=__version__,
+        target=target,
+        has_changes=plan.has_changes,
+        applicable=not plan.errors,
+        summary=JsonSummary(
+            **{a: plan.count(a) for a in ("create", "update", "rename", "delete", "cannot")},
+            unmanaged=plan.unmanaged,
+        ),
+        changes=[
+            JsonChange(
+                action=c.action,  # type: ignore[arg-type]
+                kind=c.kind,
+                section=KINDS[c.kind].section,
+                key=key(c.kind, c.key) or {},
+                old_key=key(c.kind, c.old_key),
+                label=c.label,
+                reason=c.reason,
+                fields=[
+                    JsonField(
+                        field=f.field,
+                        old=shown(f.old, f.sensitive),
+                        new=shown(f.new, f.sensitive),
+                        sensitive=f.sensitive,
+                    )
+                    for f in c.fields
+                ],
+            )
+            for c in plan.changes
+        ],
+        calls=[JsonCall(endpoint=call.endpoint, body=call.masked_body()) for call in plan.calls],
+        errors=plan.errors,
+        warnings=plan.warnings,
+    )
+
+
+def render_json(plan: Plan, target: str) -> str:
+    model = plan_to_json_model(plan, target)
+    return json.dumps(model.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+
+def plan_output_schema() -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **JsonPlan.model_json_schema(),
+    }
+
+
+# ---- Markdown -----------------------------------------------------------------------
+
+
+def render_markdown(plan: Plan, target: str) -> str:
+    lines = [f"### pbxconf plan for `{target}`", "", f"**{plan.summary()}**", ""]
+    if plan.changes:
+        lines += ["| | object | change |", "|---|---|---|"]
+        for change in plan.changes:
+            what = change.action if change.action != "cannot" else f"cannot: {change.reason}"
+            cell = what.replace("|", "\\|")
+            lines.append(f"| `{SYMBOLS[change.action]}` | `{change.label}` | {cell} |")
+        lines += ["", "<details><summary>Details</summary>", "", "```diff"]
+        for change in plan.changes:
+            lines.append(_headline(change))
+            lines += ["    " + _field_line(f, change.action) for f in change.fields]
+        lines += ["```", "", "</details>"]
+    else:
+        lines.append("No changes: the PBX matches the manifests.")
+    if plan.warnings:
+        lines += [""] + [f"> **Warning:** {w}" for w in plan.warnings]
+    if plan.errors:
+        lines += ["", "**This plan cannot be applied:**", ""] + [f"- {e}" for e in plan.errors]
+    return "\n".join(lines) + "\n"
