@@ -190,29 +190,35 @@ def load_manifests(paths: tuple[Path, ...] | list[Path]) -> Desired:
 
 @main.command()
 @click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("schemas/pbxconf.schema.json"),
+    "-d",
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("schemas"),
     show_default=True,
 )
 @click.option(
-    "--check", is_flag=True, help="Exit 1 if OUTPUT differs from what the models produce."
+    "--check", is_flag=True, help="Exit 1 if the files differ from what the models produce."
 )
-def schema(output: Path, check: bool) -> None:
-    """Write the manifest format's JSON Schema (for editors) from the models."""
-    from pbxconf.schema import manifest_schema_text
+def schema(directory: Path, check: bool) -> None:
+    """Write the JSON Schemas: manifests (for editors) and `plan --format json` output."""
+    from pbxconf.schema import schema_files
 
-    text = manifest_schema_text()
+    stale = []
+    for name, text in schema_files().items():
+        path = directory / name
+        if check:
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            if current != text:
+                stale.append(str(path))
+            continue
+        directory.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {path}")
+    if stale:
+        raise click.ClickException(f"out of date: {', '.join(stale)}; run `pbxconf schema`")
     if check:
-        current = output.read_text(encoding="utf-8") if output.exists() else ""
-        if current != text:
-            raise click.ClickException(f"{output} is out of date; run `pbxconf schema`")
-        click.echo(f"{output} is up to date")
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {output}")
+        click.echo("schemas are up to date")
 
 
 def plan_options(command: F) -> F:

@@ -98,6 +98,11 @@ class Settings(BaseModel):
         "or per kind. Objects with `protect: true` are never deleted.",
     )
     safety: Safety = Field(default_factory=Safety)
+    protect: dict[Section, list[str | int]] = Field(
+        default_factory=dict,
+        description="Objects never deleted, even when pruning, by identity: numbers or names "
+        "(wake-up calls as `extension,time`). For objects on the PBX that no manifest declares.",
+    )
     ignore_fields: dict[Section, list[str]] = Field(
         default_factory=dict,
         description="Fields (dotted, e.g. `voicemail.pin`) never diffed, per kind.",
@@ -329,6 +334,11 @@ class _Loader:
         except ValidationError as err:
             self._validation_errors(name, node, "settings", err, Settings)
             return
+        for section, names in self.desired.settings.protect.items():
+            kind = SECTIONS[section]
+            for entry in names:
+                key = tuple(part.strip() for part in str(entry).split(","))
+                self.desired.protected.add((kind.name, key))
         for section, fields in self.desired.settings.ignore_fields.items():
             known = _field_names(SECTIONS[section])
             for f in fields:

@@ -73,6 +73,8 @@ class Plan:
     unmanaged: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Objects pruning would delete but `protect` keeps.
+    protected: list[str] = field(default_factory=list)
     # (kind, key) -> sha256 of the live object (or "absent") for everything the plan
     # depends on; apply refuses a saved plan when any of these differ.
     fingerprints: dict[tuple[str, Key], str] = field(default_factory=dict)
@@ -195,14 +197,14 @@ class _Planner:
                     self.plan.changes[-1].reason += f" (declared at {where})"
         prunes = self.options.prune or self.desired.settings.prunes(kind.section)
         unmanaged = 0
-        for key, obj in live.items():
+        for key in live:
             if key in claimed or key in desired:
                 continue
             if not prunes:
                 unmanaged += 1
                 continue
-            if (kind.name, key) in self.desired.protected or getattr(obj, "protect", None):
-                unmanaged += 1
+            if (kind.name, key) in self.desired.protected:
+                self.plan.protected.append(kind.label(key))
                 continue
             if not kind.can_delete:
                 unmanaged += 1

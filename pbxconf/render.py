@@ -85,6 +85,8 @@ def render_text(plan: Plan, target: str, colour: bool | None = None) -> str:
         lines.append(
             f"Unmanaged (on the PBX, in no manifest): {counts}. Use --prune to delete them."
         )
+    if plan.protected:
+        lines.append("Kept, protected from pruning: " + ", ".join(plan.protected) + ".")
     for warning in plan.warnings:
         lines.append(click.style(f"Warning: {warning}", fg="yellow"))
     if plan.errors:
@@ -153,6 +155,7 @@ class JsonPlan(BaseModel):
     calls: list[JsonCall]
     errors: list[str]
     warnings: list[str]
+    protected: list[str] = Field(description="Objects pruning would delete but `protect` keeps.")
 
 
 def plan_to_json_model(plan: Plan, target: str) -> JsonPlan:
@@ -196,6 +199,7 @@ def plan_to_json_model(plan: Plan, target: str) -> JsonPlan:
         calls=[JsonCall(endpoint=call.endpoint, body=call.masked_body()) for call in plan.calls],
         errors=plan.errors,
         warnings=plan.warnings,
+        protected=plan.protected,
     )
 
 

@@ -347,11 +347,14 @@ def test_committed_schema_matches_the_models() -> None:
 
 
 def test_schema_command_check(tmp_path: Path) -> None:
-    out = tmp_path / "schema.json"
     runner = CliRunner()
-    assert runner.invoke(main, ["schema", "--check", "-o", str(out)]).exit_code == 1
-    assert runner.invoke(main, ["schema", "-o", str(out)]).exit_code == 0
-    assert runner.invoke(main, ["schema", "--check", "-o", str(out)]).exit_code == 0
+    assert runner.invoke(main, ["schema", "--check", "-d", str(tmp_path)]).exit_code == 1
+    assert runner.invoke(main, ["schema", "-d", str(tmp_path)]).exit_code == 0
+    assert runner.invoke(main, ["schema", "--check", "-d", str(tmp_path)]).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "pbxconf.schema.json",
+        "plan-output.schema.json",
+    ]
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])

@@ -1,0 +1,282 @@
+"""`pbxconf plan` and `pbxconf apply` through the command line, as CI and people run them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import jsonschema
+import pytest
+from click.testing import CliRunner, Result
+
+from pbxconf.cli import main
+from pbxconf.schema import schema_files
+from pbxconf.sim import Simulator
+from pbxconf.sim.server import ThreadedServer
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+NO_SECRETS_ENV = {"CARRIER_PASSWORD": None, "RECEPTION_VM_PIN": None}
+
+
+def cli(*args: str, env: dict[str, str | None] | None = None, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), env={**NO_SECRETS_ENV, **(env or {})}, input=stdin)
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    return tmp_path / "pbx-state.json"
+
+
+def sim_args(state: Path) -> list[str]:
+    return ["--sim", "--sim-state", str(state)]
+
+
+def test_readme_main_job(state: Path) -> None:
+    applied = cli("apply", str(EXAMPLES / "small-office"), *sim_args(state), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete: 13 call(s); the PBX matches the manifests." in applied.stdout
+    again = cli("plan", str(EXAMPLES / "small-office"), *sim_args(state), "--detailed-exitcode")
+    assert again.exit_code == 0
+    assert "No changes: the PBX matches the manifests." in again.stdout
+
+
+@pytest.mark.parametrize("example", ["small-office", "hotel", "call-centre"])
+def test_every_example_applies_to_a_factory_pbx(example: str, state: Path) -> None:
+    applied = cli("apply", str(EXAMPLES / example), *sim_args(state), "--auto-approve", "--force")
+    assert applied.exit_code == 0, applied.output
+    second = cli("apply", str(EXAMPLES / example), *sim_args(state), "--auto-approve")
+    assert second.exit_code == 0
+    assert "Nothing to do." in second.stdout
+
+
+def test_detailed_exit_codes(state: Path, tmp_path: Path) -> None:
+    office = str(EXAMPLES / "small-office")
+    assert cli("plan", office, *sim_args(state), "--detailed-exitcode").exit_code == 2
+    assert cli("plan", office, *sim_args(state)).exit_code == 0
+    cli("apply", office, *sim_args(state), "--auto-approve")
+    assert cli("plan", office, *sim_args(state), "--detailed-exitcode").exit_code == 0
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "pbx.yaml").write_text("version: 1\nivrs: [{number: 6599, name: X}]\n")
+    result = cli("plan", str(bad), *sim_args(state), "--detailed-exitcode")
+    assert result.exit_code == 1
+    assert "! ivrs[number=6599]: cannot: IVR 6599 is not on the PBX" in result.stdout
+    assert "Error: the plan has errors; nothing can be applied" in result.stderr
+
+
+def test_json_output_follows_its_schema(state: Path) -> None:
+    result = cli("plan", str(EXAMPLES / "small-office"), *sim_args(state), "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    schema = json.loads((ROOT / "schemas" / "plan-output.schema.json").read_text())
+    jsonschema.validate(data, schema)
+    assert (data["format"], data["format_version"]) == ("pbxconf-plan", 1)
+    assert data["summary"] == {
+        "create": 6,
+        "update": 7,
+        "rename": 0,
+        "delete": 0,
+        "cannot": 0,
+        "unmanaged": {"extensions": 14, "queues": 1},
+    }
+    carrier = next(c for c in data["changes"] if c["label"] == "trunks[name=carrier]")
+    assert {"field": "password", "old": None, "new": "(sensitive)", "sensitive": True} in carrier[
+        "fields"
+    ]
+
+
+def test_committed_schemas_match_the_models() -> None:
+    for name, text in schema_files().items():
+        assert (ROOT / "schemas" / name).read_text() == text, f"run `pbxconf schema` ({name})"
+
+
+def test_markdown_output(state: Path) -> None:
+    result = cli("plan", str(EXAMPLES / "small-office"), *sim_args(state), "--format", "markdown")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("### pbxconf plan for `the built-in simulator")
+    assert "| `+` | `trunks[name=carrier]` | create |" in result.stdout
+    assert "```diff" in result.stdout and "password: (sensitive)" in result.stdout
+
+
+def test_apply_refuses_without_a_terminal_or_auto_approve(state: Path) -> None:
+    result = cli("apply", str(EXAMPLES / "small-office"), *sim_args(state))
+    assert result.exit_code == 2
+    assert "not on a terminal, so nobody can confirm" in result.stderr
+    assert not state.exists()
+
+
+def test_dry_run_prints_calls_and_changes_nothing(state: Path) -> None:
+    result = cli("apply", str(EXAMPLES / "small-office"), *sim_args(state), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Dry run: these calls would be sent (nothing was changed):" in result.stdout
+    assert '8. POST /api/v1.1.0/siptrunk/add\n   {"authname": "8001", "domain": ' in result.stdout
+    assert '"password": "(sensitive)"' in result.stdout
+    plan = cli("plan", str(EXAMPLES / "small-office"), *sim_args(state), "--detailed-exitcode")
+    assert plan.exit_code == 2  # still everything to do
+
+
+def test_target_option(state: Path) -> None:
+    result = cli(
+        "plan",
+        str(EXAMPLES / "small-office"),
+        *sim_args(state),
+        "--target",
+        "inbound_routes/sales-line",
+    )
+    assert result.exit_code == 0
+    # sales-line needs trunk carrier, whose DODs name 1000 and 1002; 1000 forwards to 1001.
+    assert "Plan: 2 to create, 3 to update, 0 to rename" in result.stdout
+    bad = cli("plan", str(EXAMPLES / "small-office"), *sim_args(state), "--target", "x")
+    assert bad.exit_code == 2 and "expected KIND/KEY" in bad.stderr
+
+
+# ---- saved plans ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Path:
+    copy = tmp_path / "office"
+    shutil.copytree(EXAMPLES / "small-office", copy)
+    return copy
+
+
+def save_plan(office: Path, state: Path, plan_file: Path, env: dict[str, str | None]) -> None:
+    result = cli("plan", str(office), *sim_args(state), "--out", str(plan_file), env=env)
+    assert result.exit_code == 0, result.output
+
+
+def test_saved_plan_applies(office: Path, state: Path, tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    save_plan(office, state, plan_file, {})
+    result = cli("apply", str(plan_file), *sim_args(state), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "Apply complete" in result.stdout
+    stale = cli("apply", str(plan_file), *sim_args(state), "--auto-approve")
+    assert stale.exit_code == 1 and "stale plan: the PBX changed since" in stale.stderr
+
+
+def test_saved_plan_is_stale_after_out_of_band_change(
+    office: Path, state: Path, tmp_path: Path
+) -> None:
+    cli("apply", str(office), *sim_args(state), "--auto-approve")
+    (office / "extensions.yaml").write_text(
+        (office / "extensions.yaml").read_text().replace("name: Support", "name: Helpdesk")
+    )
+    plan_file = tmp_path / "plan.json"
+    save_plan(office, state, plan_file, {})
+    data = json.loads(state.read_text())
+    for ext in data["extensions"]:
+        if ext["extnumber"] == "1003":
+            ext["username"] = "Changed in the web page"
+    state.write_text(json.dumps(data))
+    result = cli("apply", str(plan_file), *sim_args(state), "--auto-approve")
+    assert result.exit_code == 1
+    assert (
+        "stale plan: the PBX changed since the plan was saved: extensions[number=1003]. Plan again."
+    ) in result.stderr
+
+
+def test_saved_plan_is_stale_after_manifest_or_secret_change(
+    office: Path, state: Path, tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "plan.json"
+    save_plan(office, state, plan_file, {"CARRIER_PASSWORD": "first-secret"})
+    result = cli(
+        "apply",
+        str(plan_file),
+        *sim_args(state),
+        "--auto-approve",
+        env={"CARRIER_PASSWORD": "second-secret"},
+    )
+    assert result.exit_code == 1
+    assert "a secret value (from the environment) differs" in result.stderr
+    (office / "routes.yaml").write_text((office / "routes.yaml").read_text() + "\n# edited\n")
+    result = cli(
+        "apply",
+        str(plan_file),
+        *sim_args(state),
+        "--auto-approve",
+        env={"CARRIER_PASSWORD": "first-secret"},
+    )
+    assert result.exit_code == 1
+    assert "the manifests changed since the plan was saved" in result.stderr
+    assert "routes.yaml" in result.stderr
+
+
+def test_saved_plan_holds_no_secret(office: Path, state: Path, tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    save_plan(
+        office,
+        state,
+        plan_file,
+        {"CARRIER_PASSWORD": "Xyzzy-Trunk-Secret-77", "RECEPTION_VM_PIN": "918273"},
+    )
+    text = plan_file.read_text()
+    assert "Xyzzy-Trunk-Secret-77" not in text and "918273" not in text
+    assert '"password": "(sensitive)"' in text
+
+
+# ---- failures over TCP ---------------------------------------------------------------
+
+
+@pytest.fixture
+def server() -> Iterator[ThreadedServer]:
+    running = ThreadedServer(Simulator()).start()
+    yield running
+    running.stop()
+
+
+def tcp_args(server: ThreadedServer) -> list[str]:
+    return ["--url", server.url, "--username", "api", "--password", "pbxconf-sim"]
+
+
+def test_failed_call_stops_and_a_second_apply_converges(server: ThreadedServer) -> None:
+    httpx.post(
+        server.url + "/admin/faults",
+        json={"action": "errno", "errno": "10003", "path": "outroute/add"},
+    )
+    office = str(EXAMPLES / "small-office")
+    first = cli("apply", office, *tcp_args(server), "--auto-approve")
+    assert first.exit_code == 1
+    assert "Done: 9 call(s)." in first.stderr
+    assert (
+        "Failed: outroute/add for outbound_routes[name=local]: errno 10003 (the API does "
+        "not support this request)"
+    ) in first.stderr
+    assert "Not run: 3 call(s): outroute/add, inroute/add, inroute/add" in first.stderr
+    assert "run apply again" in first.stderr
+    second = cli("apply", office, *tcp_args(server), "--auto-approve")
+    assert second.exit_code == 0, second.output
+    assert "Plan: 4 to create, 0 to update" in second.stdout
+    assert cli("plan", office, *tcp_args(server), "--detailed-exitcode").exit_code == 0
+
+
+# ---- secrets never print -------------------------------------------------------------
+
+
+def test_no_output_contains_a_secret(office: Path, state: Path, tmp_path: Path) -> None:
+    secrets = {"CARRIER_PASSWORD": "Qwerty-Carrier-4242", "RECEPTION_VM_PIN": "864209"}
+    outputs = []
+    for args in (
+        ["validate", str(office)],
+        ["plan", str(office), *sim_args(state)],
+        ["plan", str(office), *sim_args(state), "--format", "json"],
+        ["plan", str(office), *sim_args(state), "--format", "markdown"],
+        ["plan", str(office), *sim_args(state), "--out", str(tmp_path / "p.json")],
+        ["apply", str(office), *sim_args(state), "--dry-run"],
+        ["-v", "apply", str(office), *sim_args(state), "--auto-approve"],
+        ["-v", "plan", str(office), *sim_args(state), "--format", "json"],
+    ):
+        result = cli(*args, env=secrets)
+        assert result.exit_code == 0, (args, result.output)
+        outputs.append(result.stdout + result.stderr)
+    outputs.append((tmp_path / "p.json").read_text())
+    for text in outputs:
+        for value in secrets.values():
+            assert value not in text
+    # ...while the PBX did get them.
+    assert "Qwerty-Carrier-4242" in state.read_text()
