@@ -136,6 +136,7 @@ def saved_plan(
             "prune": options.prune,
             "force": options.force,
             "targets": [[kind, list(key)] for kind, key in options.targets],
+            "skip_unreachable": options.skip_unreachable,
         },
         "manifests": desired.files,
         "fingerprints": [
@@ -174,6 +175,7 @@ def saved_options(saved: dict[str, Any]) -> PlanOptions:
         prune=bool(opts.get("prune")),
         force=bool(opts.get("force")),
         targets=[(kind, tuple(key)) for kind, key in opts.get("targets", [])],
+        skip_unreachable=bool(opts.get("skip_unreachable")),
     )
 
 

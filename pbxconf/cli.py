@@ -28,7 +28,8 @@ from pbxconf.apply import (
     verify,
 )
 from pbxconf.connect import ConnectError, Connection, firmware_supports_routes, open_pbx
-from pbxconf.kinds import ORDERED_KINDS, ApiCall
+from pbxconf.export import SECRET_MODES, export_state
+from pbxconf.kinds import KINDS, ORDERED_KINDS, ApiCall
 from pbxconf.live import LiveReadError, read_live
 from pbxconf.manifest import Desired
 from pbxconf.plan import Plan, PlanOptions, make_plan, parse_target
@@ -109,9 +110,17 @@ def connection_options(command: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         help="With --sim: load the simulator's state from FILE and save it back.",
     )
+    @click.option(
+        "--write-interval",
+        type=click.FloatRange(min=0),
+        envvar="PBXCONF_WRITE_INTERVAL",
+        default=None,
+        help="Seconds between writes (default 0.5); the PBX refuses bursts (errno 10025).",
+    )
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         kwargs["conn"] = Connection(
+            write_interval=kwargs.pop("write_interval"),
             url=kwargs.pop("url"),
             username=kwargs.pop("username"),
             password=kwargs.pop("password"),
@@ -239,6 +248,12 @@ def plan_options(command: F) -> F:
     @click.option(
         "--force", is_flag=True, help="Allow a plan that changes more than the safety threshold."
     )
+    @click.option(
+        "--skip-unreachable",
+        is_flag=True,
+        help="Set aside what the API cannot do (missing extensions, IVRs, queues) and what "
+        "needs it; list them as manual steps.",
+    )
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -246,7 +261,10 @@ def plan_options(command: F) -> F:
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="--target") from None
         kwargs["options"] = PlanOptions(
-            prune=kwargs.pop("prune"), force=kwargs.pop("force"), targets=targets
+            prune=kwargs.pop("prune"),
+            force=kwargs.pop("force"),
+            targets=targets,
+            skip_unreachable=kwargs.pop("skip_unreachable"),
         )
         return command(*args, **kwargs)
 
@@ -330,8 +348,10 @@ def apply(
     """Make the PBX match the manifests (or apply a plan saved with `plan --out`)."""
     saved = read_saved_plan(paths[0]) if len(paths) == 1 and paths[0].is_file() else None
     if saved is not None:
-        if options.prune or options.force or options.targets:
-            raise click.UsageError("a saved plan carries its own --prune/--force/--target")
+        if options.prune or options.force or options.targets or options.skip_unreachable:
+            raise click.UsageError(
+                "a saved plan carries its own --prune/--force/--target/--skip-unreachable"
+            )
         options = saved_options(saved)
         desired = load_manifests([Path(p) for p in saved["paths"]])
     else:
@@ -384,6 +404,83 @@ def apply(
         raise click.ClickException(f"stale plan: {err}") from None
     if code:
         sys.exit(code)
+
+
+@main.command()
+@connection_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="File (or, with --split, directory) to write; stdout if omitted.",
+)
+@click.option("--split", is_flag=True, help="One file per kind in the --output directory.")
+@click.option(
+    "--kinds",
+    default="",
+    metavar="KIND,...",
+    help="Only these kinds (e.g. trunks,inbound_routes); all by default.",
+)
+@click.option(
+    "--secrets",
+    type=click.Choice(SECRET_MODES),
+    default="env",
+    show_default=True,
+    help="env: ${VAR} references; inline: values in clear; redact: left out.",
+)
+def export(conn: Connection, output: Path | None, split: bool, kinds: str, secrets: str) -> None:
+    """Write the live PBX out as manifests (backups, adoption, disaster recovery)."""
+    chosen = _parse_kinds(kinds)
+    if split and output is None:
+        raise click.UsageError("--split needs --output DIRECTORY")
+    if output is not None and split and output.exists() and not output.is_dir():
+        raise click.UsageError(f"--output {output} is a file; --split writes a directory")
+
+    async def run() -> tuple[dict[str, Any], Any]:
+        async with open_pbx(conn) as pbx:
+            device = await pbx.device_info()
+            return device, await read_live(pbx, chosen)
+
+    device, live = asyncio.run(run())
+    result = export_state(live, device, chosen, secrets, split)
+    if output is None:
+        click.echo(result.files["pbx.yaml"], nl=False)
+    else:
+        if split:
+            output.mkdir(parents=True, exist_ok=True)
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        for name, text in result.files.items():
+            path = output / name if split else output
+            path.write_text(text, encoding="utf-8")
+        counts = ", ".join(f"{n} {section}" for section, n in result.counts.items())
+        click.echo(f"Exported {counts} to {output}.", err=True)
+    if secrets == "inline":
+        click.echo(
+            "warning: --secrets inline wrote passwords and PINs in clear; keep the "
+            "export out of version control.",
+            err=True,
+        )
+    if result.variables:
+        click.echo(
+            "Set these environment variables before planning or applying the export:", err=True
+        )
+        for name, where in result.variables:
+            click.echo(f"  {name}  ({where})", err=True)
+
+
+def _parse_kinds(text: str) -> list[str]:
+    if not text.strip():
+        return [k.name for k in ORDERED_KINDS]
+    chosen = []
+    for part in text.split(","):
+        part = part.strip()
+        kind = KINDS.get(part) or next((k for k in ORDERED_KINDS if k.section == part), None)
+        if kind is None:
+            names = ", ".join(k.section for k in ORDERED_KINDS)
+            raise click.BadParameter(f"unknown kind {part!r}; one of {names}", param_hint="--kinds")
+        chosen.append(kind.name)
+    return chosen
 
 
 def progress_printer(total: int) -> Progress:

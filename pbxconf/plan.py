@@ -75,6 +75,8 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     # Objects pruning would delete but `protect` keeps.
     protected: list[str] = field(default_factory=list)
+    # With skip_unreachable: what was set aside, as manual steps for a person.
+    skipped: list[str] = field(default_factory=list)
     # (kind, key) -> sha256 of the live object (or "absent") for everything the plan
     # depends on; apply refuses a saved plan when any of these differ.
     fingerprints: dict[tuple[str, Key], str] = field(default_factory=dict)
@@ -110,6 +112,8 @@ class PlanOptions:
     prune: bool = False
     force: bool = False
     targets: list[tuple[str, Key]] = field(default_factory=list)
+    # Set aside what cannot be done (and what needs it) instead of failing the plan.
+    skip_unreachable: bool = False
 
 
 def fingerprint(obj: Any | None) -> str:
@@ -142,6 +146,8 @@ class _Planner:
         self._externals()
         if self.options.targets:
             self._limit_to_targets()
+        if self.options.skip_unreachable:
+            self._skip_unreachable()
         self._safety()
         self._fingerprints()
         ordered = self._order()
@@ -165,6 +171,17 @@ class _Planner:
             elif old_key is not None and old_key in live:
                 claimed.add(old_key)
                 self._rename(kind, key, old_key, live[old_key], want, ignored)
+            elif kind.can_create and kind.missing_for_create(want):
+                missing = ", ".join(f"`{f}`" for f in kind.missing_for_create(want))
+                self.plan.changes.append(
+                    Change(
+                        "cannot",
+                        kind.name,
+                        key,
+                        reason=f"not on the PBX, and creating a {kind.title} needs {missing}, "
+                        "which the manifest leaves out",
+                    )
+                )
             elif kind.can_create:
                 merged = kind.merge(None, want)
                 self.merged[(kind.name, key)] = merged
@@ -321,6 +338,29 @@ class _Planner:
             )
         self.plan.changes = [c for c in self.plan.changes if c.ident in wanted]
         self.plan.unmanaged = {}
+
+    def _skip_unreachable(self) -> None:
+        """Drop the "cannot" changes and, transitively, every write that needs one."""
+        changes = self.plan.changes
+        out = {c.ident for c in changes if c.action == "cannot"}
+        self.plan.skipped = [f"{c.label}: {c.reason}" for c in changes if c.action == "cannot"]
+        grew = True
+        while grew:
+            grew = False
+            for change in changes:
+                if change.ident in out or change.action in ("cannot", "delete"):
+                    continue
+                obj = self.merged.get(change.ident)
+                for ref in KINDS[change.kind].refs(obj) if obj is not None else []:
+                    if (ref.kind, ref.key) in out:
+                        out.add(change.ident)
+                        self.plan.skipped.append(
+                            f"{change.label}: needs {KINDS[ref.kind].label(ref.key)}, which is "
+                            "not on the PBX"
+                        )
+                        grew = True
+                        break
+        self.plan.changes = [c for c in changes if c.ident not in out]
 
     def _safety(self) -> None:
         safety = self.desired.settings.safety

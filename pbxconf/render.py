@@ -87,6 +87,15 @@ def render_text(plan: Plan, target: str, colour: bool | None = None) -> str:
         )
     if plan.protected:
         lines.append("Kept, protected from pruning: " + ", ".join(plan.protected) + ".")
+    if plan.skipped:
+        lines.append(
+            click.style(
+                "Skipped (--skip-unreachable); do these by hand in the PBX's web page, then apply "
+                "again:",
+                fg="yellow",
+            )
+        )
+        lines += [f"  - {item}" for item in plan.skipped]
     for warning in plan.warnings:
         lines.append(click.style(f"Warning: {warning}", fg="yellow"))
     if plan.errors:
@@ -156,6 +165,7 @@ class JsonPlan(BaseModel):
     errors: list[str]
     warnings: list[str]
     protected: list[str] = Field(description="Objects pruning would delete but `protect` keeps.")
+    skipped: list[str] = Field(description="With --skip-unreachable: changes set aside, and why.")
 
 
 def plan_to_json_model(plan: Plan, target: str) -> JsonPlan:
@@ -200,6 +210,7 @@ def plan_to_json_model(plan: Plan, target: str) -> JsonPlan:
         errors=plan.errors,
         warnings=plan.warnings,
         protected=plan.protected,
+        skipped=plan.skipped,
     )
 
 

@@ -167,6 +167,10 @@ class Kind:
     def call(self, endpoint: str, body: WireRecord) -> ApiCall:
         return ApiCall(endpoint, body, self.secret_wire_keys())
 
+    def missing_for_create(self, obj: Any) -> list[str]:
+        """Fields the API needs to create this object that the manifest leaves out."""
+        return []
+
     def create_calls(self, objs: list[Any]) -> list[ApiCall]:
         raise Unsupported(f"{self.title}s cannot be created through the API")
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Wire, register
-from pbxconf.kinds.fields import INTEGER, MAYBE, ON_OFF, TEXT, Choice
+from pbxconf.kinds.fields import INTEGER, ON_OFF, TEXT, Choice
 from pbxconf.kinds.types import Digits, Number, wire_doc
 
 FORWARD_TO = Choice(
@@ -56,8 +56,10 @@ class Forward(BaseModel):
     to: Literal["voicemail", "extension", "mobile", "custom"] | None = Field(
         None, description=wire_doc("atransferto / ntransferto / btransferto")
     )
-    extension: Number | None = Field(
-        None, description="Target extension when `to: extension`. " + wire_doc("?transferext")
+    extension: Digits | None = Field(
+        None,
+        description="Target extension when `to: extension`; empty for none. "
+        + wire_doc("?transferext"),
     )
     prefix: Annotated[Digits, Field(max_length=7)] | None = Field(
         None, description="Dial prefix for mobile/custom numbers. " + wire_doc("?transferprefix")
@@ -137,9 +139,10 @@ def _forward_wires(field: str, letter: str, switch: str) -> tuple[Wire, ...]:
     return (
         Wire(f"{field}.enabled", switch, ON_OFF),
         Wire(f"{field}.to", f"{letter}transferto", FORWARD_TO, read=(f"{letter}transfertto",)),
-        Wire(f"{field}.extension", f"{letter}transferext", MAYBE),
-        Wire(f"{field}.prefix", f"{letter}transferprefix", MAYBE),
-        Wire(f"{field}.number", f"{letter}transfernum", MAYBE),
+        # An empty target is a value (no target), so an export can clear one on restore.
+        Wire(f"{field}.extension", f"{letter}transferext"),
+        Wire(f"{field}.prefix", f"{letter}transferprefix"),
+        Wire(f"{field}.number", f"{letter}transfernum"),
     )
 
 
@@ -166,7 +169,7 @@ class ExtensionKind(Kind):
         Wire("email", "email"),
         Wire("mobile", "mobile", read=("moblie",)),
         Wire("voicemail.enabled", "hasvoicemail", ON_OFF),
-        Wire("voicemail.pin", "vmsecret", MAYBE),
+        Wire("voicemail.pin", "vmsecret"),
         Wire("voicemail.to_email", "enablevmtoemail", ON_OFF),
         *_forward_wires("always_forward", "a", "alwaysforward"),
         *_forward_wires("no_answer_forward", "n", "noanswerforward"),

@@ -32,10 +32,13 @@ class Text:
 
 @dataclass(frozen=True)
 class Integer:
+    # What an empty answer means (None: not set).
+    blank: int | None = None
+
     def decode(self, raw: Any) -> Any:
         text = Text().decode(raw).strip()
         if text == "":
-            return None
+            return self.blank
         try:
             return int(text)
         except ValueError:

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from pbxconf.kinds.base import KindModel, Ref, Wire, register
-from pbxconf.kinds.fields import INTEGER, ORDERED, SET
+from pbxconf.kinds.fields import ORDERED, SET, Integer
 from pbxconf.kinds.routes import RouteKind
 from pbxconf.kinds.types import Name, Number, wire_doc
 
@@ -57,7 +57,7 @@ class OutboundRouteKind(RouteKind):
     wire = (
         Wire("name", "name"),
         Wire("pattern", "prefix"),
-        Wire("strip", "strip", INTEGER),
+        Wire("strip", "strip", Integer(blank=0)),  # no digits stripped
         Wire("prepend", "prepend"),
         Wire("trunks", "trunks", ORDERED),
         Wire("extensions", "extensions", SET),

@@ -73,6 +73,8 @@ class Target(BaseModel):
     def _target_needed(self) -> Target:
         if self.action in TARGET_KIND and not self.target:
             raise ValueError(f"action `{self.action}` needs a `target`")
+        if self.action == "hangup":
+            self.target = None  # a hang-up goes nowhere, whatever the PBX still stores
         return self
 
 

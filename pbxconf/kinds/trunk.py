@@ -94,7 +94,12 @@ class RegisterTrunk(TrunkBase):
     domain: str = Field(min_length=1, description=wire_doc("domain"))
     username: str = Field(min_length=1, description=wire_doc("username"))
     auth_name: str = Field(min_length=1, description=wire_doc("authname"))
-    password: str = Field(min_length=1, description="Sensitive. " + wire_doc("password"))
+    password: str | None = Field(
+        None,
+        min_length=1,
+        description="Sensitive; needed to create the trunk, optional to manage an existing one (exports with `--secrets redact` leave it out). "
+        + wire_doc("password"),
+    )
     from_user: str | None = Field(
         None,
         description="From header user; empty if the provider does not support it. "
@@ -117,7 +122,12 @@ class AccountTrunk(TrunkBase):
     type: Literal["account"] = Field(description=wire_doc("trunktype"))
     username: str = Field(min_length=1, description=wire_doc("username"))
     auth_name: str = Field(min_length=1, description=wire_doc("authname"))
-    password: str = Field(min_length=1, description="Sensitive. " + wire_doc("password"))
+    password: str | None = Field(
+        None,
+        min_length=1,
+        description="Sensitive; needed to create the trunk, optional to manage an existing one (exports with `--secrets redact` leave it out). "
+        + wire_doc("password"),
+    )
 
 
 Trunk = Annotated[RegisterTrunk | PeerTrunk | AccountTrunk, Field(discriminator="type")]
@@ -158,10 +168,7 @@ class TrunkKind(Kind):
         return {k: v for k, v in data.items() if k in allowed}
 
     def after_decode(self, data: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-        data = self.fit(data)
-        if data.get("from_user") == "":
-            del data["from_user"]
-        return data
+        return self.fit(data)
 
     def wire_id(self, record: dict[str, Any]) -> str | None:
         return str(record.get("id", "")) or None
@@ -180,6 +187,9 @@ class TrunkKind(Kind):
             body.pop("fromuser")
         body.update(self.to_wire(full(obj)))
         return body
+
+    def missing_for_create(self, obj: Any) -> list[str]:
+        return ["password"] if obj.type in ("register", "account") and not obj.password else []
 
     def create_calls(self, objs: list[Any]) -> list[ApiCall]:
         return [self.call("siptrunk/add", self._whole(obj)) for obj in objs]

@@ -1,0 +1,135 @@
+"""Live -> manifests: backups, adoption of an existing PBX, disaster recovery.
+
+Everything the API can write is exported, in a stable order and format (exporting an
+unchanged PBX twice gives the same bytes, so git diffs mean something), with a header that
+names the PBX. Secrets are written as `${VARIABLE}` references (the default), in clear, or
+left out. One thing cannot be exported: an extension's user password, which the PBX only
+ever answers as an md5 digest.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from pbxconf.kinds import KINDS, ORDERED_KINDS, Kind
+from pbxconf.kinds.fields import natural_key
+from pbxconf.manifest import EXTERNAL_SECTIONS, FORMAT_VERSION
+from pbxconf.state import State
+
+SECRET_MODES = ("env", "inline", "redact")
+# Readable back only as a digest: exporting it would set the password to the digest.
+NOT_EXPORTABLE = {"extension": ("user_password",)}
+
+
+@dataclass
+class Export:
+    files: dict[str, str] = field(default_factory=dict)  # file name -> YAML text
+    variables: list[tuple[str, str]] = field(default_factory=list)  # (VARIABLE, where)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def variable_name(kind: Kind, key: tuple[str, ...], field_name: str) -> str:
+    raw = "_".join(["PBX", kind.name, *key, field_name])
+    return re.sub(r"[^A-Za-z0-9]+", "_", raw).strip("_").upper()
+
+
+def export_state(
+    live: State, device: dict[str, Any], kinds: list[str], secrets: str, split: bool
+) -> Export:
+    result = Export()
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for kind in ORDERED_KINDS:
+        if kind.name not in kinds:
+            continue
+        objs = sorted(
+            live.objects[kind.name].items(),
+            key=lambda item: [natural_key(part) for part in item[0]],
+        )
+        sections[kind.section] = [_object(kind, key, obj, secrets, result) for key, obj in objs]
+        result.counts[kind.section] = len(objs)
+    external = _external(live, kinds)
+    header = _header(device, secrets)
+    if split:
+        top: dict[str, Any] = {"version": FORMAT_VERSION}
+        if external:
+            top["external"] = external
+        result.files["pbx.yaml"] = header + _dump(top)
+        for section, items in sections.items():
+            result.files[f"{section}.yaml"] = header + _dump(
+                {"version": FORMAT_VERSION, section: items}
+            )
+    else:
+        doc: dict[str, Any] = {"version": FORMAT_VERSION}
+        if external:
+            doc["external"] = external
+        doc.update(sections)
+        result.files["pbx.yaml"] = header + _dump(doc)
+    return result
+
+
+def _object(
+    kind: Kind, key: tuple[str, ...], obj: Any, secrets: str, result: Export
+) -> dict[str, Any]:
+    data = obj.model_dump(mode="json", exclude_none=True, exclude={"protect", "renamed_from"})
+    for name in NOT_EXPORTABLE.get(kind.name, ()):
+        data.pop(name, None)
+    for dotted in sorted(kind.sensitive):
+        *parents, leaf = dotted.split(".")
+        holder = data
+        for part in parents:
+            holder = holder.get(part, {})
+        value = holder.get(leaf)
+        if value in (None, ""):
+            continue
+        if secrets == "redact":
+            del holder[leaf]
+        elif secrets == "env":
+            name = variable_name(kind, key, dotted)
+            holder[leaf] = f"${{{name}}}"
+            result.variables.append((name, f"{kind.label(key)}.{dotted}"))
+    return data
+
+
+def _external(live: State, kinds: list[str]) -> dict[str, list[str]]:
+    """Objects referenced by what is exported but not exported themselves."""
+    wanted: dict[str, set[tuple[str, ...]]] = {}
+    for kind_name in kinds:
+        for obj in live.objects[kind_name].values():
+            for ref in KINDS[kind_name].refs(obj):
+                if ref.kind not in kinds:
+                    wanted.setdefault(ref.kind, set()).add(ref.key)
+    return {
+        KINDS[name].section: sorted((k[0] for k in keys), key=natural_key)
+        for name, keys in sorted(wanted.items())
+        if KINDS[name].section in EXTERNAL_SECTIONS
+    }
+
+
+def _header(device: dict[str, Any], secrets: str) -> str:
+    lines = [
+        f"# Exported by pbxconf from {device.get('devicename', '?')}, SN {device.get('sn', '?')}, "
+        f"firmware {device.get('firmwarever', '?')}.",
+        "# Not exported: extension user passwords (the PBX answers only their md5).",
+    ]
+    if secrets == "env":
+        lines.append("# Secrets are ${VARIABLE} references: set them before plan or apply.")
+    elif secrets == "redact":
+        lines.append("# Secrets were left out: those fields are not managed by this export.")
+    else:
+        lines.append("# Secrets are written in clear: keep this file out of version control.")
+    return "\n".join(lines) + "\n"
+
+
+def _dump(document: dict[str, Any]) -> str:
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.width = 4096  # never fold a long value: stable bytes and greppable lines
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
