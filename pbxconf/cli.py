@@ -4,11 +4,13 @@ errors to exits in one place (PbxconfGroup.invoke): 1 for a failure, 2 for a usa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,13 +21,13 @@ from pbxconf.api import PbxError
 from pbxconf.apply import (
     Progress,
     StalePlan,
+    StopFlag,
     describe_failure,
+    execute,
     read_saved_plan,
     replan_saved,
-    run_steps,
     saved_options,
     saved_plan,
-    verify,
 )
 from pbxconf.connect import ConnectError, Connection, firmware_supports_routes, open_pbx
 from pbxconf.export import SECRET_MODES, export_state
@@ -383,15 +385,20 @@ def apply(
             if not auto_approve and not click.confirm(f"Apply these changes to {target}?"):
                 click.echo("Nothing was changed.")
                 return 1
-            result = await run_steps(pbx, the_plan, progress_printer(len(the_plan.calls)))
-            if result.failed is not None:
+            stop = StopFlag()
+            with stop_on_signals(stop):
+                result = await execute(
+                    pbx, the_plan, desired, options, progress_printer(len(the_plan.calls)), stop
+                )
+            if result.failed is not None or result.interrupted:
                 for line in describe_failure(result):
                     click.echo(line, err=True)
-                return 1
-            left = await verify(pbx, desired, options)
-            if left.changes:
+                return 130 if result.interrupted == "SIGINT" else 143 if result.interrupted else 1
+            for note in result.notes:
+                click.echo(note, err=True)
+            if result.remaining is not None and result.remaining.changes:
                 click.echo("After applying, the PBX still differs from the manifests:", err=True)
-                click.echo(render.render_text(left, target), err=True, nl=False)
+                click.echo(render.render_text(result.remaining, target), err=True, nl=False)
                 return 1
             click.echo(
                 f"Apply complete: {len(result.done)} call(s); the PBX matches the manifests."
@@ -481,6 +488,32 @@ def _parse_kinds(text: str) -> list[str]:
             raise click.BadParameter(f"unknown kind {part!r}; one of {names}", param_hint="--kinds")
         chosen.append(kind.name)
     return chosen
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: StopFlag) -> Iterator[None]:
+    """SIGINT/SIGTERM during apply: finish the call in flight, then stop cleanly.
+    A second signal stops at once."""
+    loop = asyncio.get_running_loop()
+    installed = []
+
+    def request(name: str) -> None:
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.requested = name
+        click.echo(f"\n{name}: finishing the call in flight, then stopping...", err=True)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, request, sig.name)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests), or no signals here
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
 
 
 def progress_printer(total: int) -> Progress:

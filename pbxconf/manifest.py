@@ -536,6 +536,9 @@ class _Loader:
             where = label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
             kind_of = problem["type"]
             found = problem.get("input")
+            dotted = ".".join(str(p) for p in path if not isinstance(p, int))
+            if isinstance(model, Kind) and dotted in model.sensitive:
+                found = _MASKED  # the value may be a secret: never echo it
             if kind_of == "extra_forbidden":
                 leaf = str(path[-1]) if path else ""
                 parent = _follow(node, path[:-1])
@@ -595,6 +598,14 @@ class _Loader:
 # Tags a plain mapping or list may carry; any other (e.g. !!python/object) is refused.
 PLAIN_TAGS = (None, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 ENV_PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _Masked:
+    def __repr__(self) -> str:
+        return "a value not shown (sensitive)"
+
+
+_MASKED = _Masked()
 
 
 # ---- positions ----------------------------------------------------------------------

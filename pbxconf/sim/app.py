@@ -135,6 +135,8 @@ class Simulator:
         for rule in fired:
             if rule.action == "delay":
                 await asyncio.sleep(rule.delay_ms / 1000)
+            elif rule.action == "restart":
+                self.restart()
         for rule in fired:
             if rule.action == "errno":
                 return self._answer(endpoint, {"status": "Failed", "errno": rule.errno}, "errno")
@@ -149,6 +151,9 @@ class Simulator:
                 self.calls.append(CallRecord(endpoint, "reset", fault="reset"))
                 return TruncatedResponse()
         answer = await self._handle(request, endpoint)
+        for rule in fired:
+            if rule.action == "stall":
+                await asyncio.sleep(rule.delay_ms / 1000)
         if any(rule.action == "lose" for rule in fired):
             self.calls.append(CallRecord(endpoint, "lost", fault="lose"))
             return TruncatedResponse()

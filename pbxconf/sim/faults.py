@@ -8,7 +8,10 @@ matching call after it was installed, for `times` calls (0: until removed). Acti
             (the write landed but the caller cannot know);
 - "html":   answer HTTP 502 with an HTML page, as a proxy in front of the PBX does;
 - "delay":  wait delay_ms before handling the call (longer than the client's timeout
-            makes a timeout).
+            makes a timeout);
+- "stall":  apply the call, then wait delay_ms before answering (a write that landed
+            but whose answer comes too late for the caller);
+- "restart": the PBX restarts just before the call: every token is dropped.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-ACTIONS = ("errno", "reset", "lose", "html", "delay")
+ACTIONS = ("errno", "reset", "lose", "html", "delay", "stall", "restart")
 
 
 @dataclass

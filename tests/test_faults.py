@@ -1,0 +1,366 @@
+"""Faults during apply, against the simulator over TCP. After each row the PBX matches
+the manifests (re-running apply where the row says so) and nothing outside them changed.
+
+| row | fault | expected |
+|---|---|---|
+| token expires | token lifetime 0.5 s, 50 ms latency | logs in again, one apply converges |
+| restart | every token dropped mid-apply (20004) | logs in again, one apply converges |
+| refresh refused | 20004 on token/refresh | logs in again, one apply converges |
+| 10025 bursts | PBX paces writes 50 ms apart, client 0 | backoff, one apply converges |
+| 30003 for a while | API service down for 4 calls | backoff, one apply converges |
+| read faults | reset, truncated answer, timeout on reads | retried, one apply converges |
+| write reset | connection reset before the write lands | re-read, re-sent, one apply |
+| write lost | write landed, answer truncated or late | re-read, not re-sent, one apply |
+| stale | PBX changed between plan and apply | saved plan refused (test_cli_plan_apply) |
+| signal | SIGINT / SIGTERM mid-apply | call finished, report, 130/143, re-run converges |
+| wrong password | 20003 | one login attempt, lock-out rule explained |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+
+from pbxconf import manifest
+from pbxconf.api import PbxClient, PbxError
+from pbxconf.apply import execute
+from pbxconf.cli import main
+from pbxconf.live import LiveReadError, read_live
+from pbxconf.plan import PlanOptions, make_plan
+from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
+from pbxconf.sim.chaos import schedule
+from pbxconf.sim.generate import Size, generate
+from pbxconf.sim.server import ThreadedServer
+from tests.conftest import fast_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+OFFICE = ROOT / "examples" / "small-office"
+MANAGED_EXTENSIONS = {"1000", "1001", "1002", "1003", "1004", "1005"}
+
+
+@pytest.fixture
+def pbx() -> Iterator[ThreadedServer]:
+    running = ThreadedServer(Simulator()).start()
+    yield running
+    running.stop()
+
+
+def fault(server: ThreadedServer, **rule: Any) -> None:
+    assert httpx.post(server.url + "/admin/faults", json=rule).status_code == 200
+
+
+def apply(server: ThreadedServer, *extra: str, path: Path = OFFICE) -> Result:
+    args = [
+        "apply",
+        str(path),
+        "--url",
+        server.url,
+        "--username",
+        "api",
+        "--password",
+        "pbxconf-sim",
+        "--write-interval",
+        "0",
+        "--auto-approve",
+        *extra,
+    ]
+    return CliRunner().invoke(main, args)
+
+
+def unmanaged(sim: Simulator) -> dict[str, Any]:
+    """What the office manifests do not manage: it must never change."""
+    return copy.deepcopy(
+        {
+            "extensions": {
+                n: r for n, r in sim.state.extensions.items() if n not in MANAGED_EXTENSIONS
+            },
+            "queues": sim.state.queues,
+        }
+    )
+
+
+def assert_converged(server: ThreadedServer, before: dict[str, Any], path: Path = OFFICE) -> None:
+    httpx.delete(server.url + "/admin/faults")
+    result = CliRunner().invoke(
+        main,
+        [
+            "plan",
+            str(path),
+            "--url",
+            server.url,
+            "--username",
+            "api",
+            "--password",
+            "pbxconf-sim",
+            "--detailed-exitcode",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert unmanaged(server.sim) == before
+    names = [t["trunkname"] for t in server.sim.state.trunks.values()]
+    assert sorted(names) == ["backup", "carrier"]  # nothing created twice
+    assert len(server.sim.state.inroutes) == 2 and len(server.sim.state.outroutes) == 2
+
+
+def logins(sim: Simulator) -> int:
+    return sum(1 for c in sim.calls if c.endpoint == "login")
+
+
+def test_token_expires_mid_apply(pbx: ThreadedServer) -> None:
+    before = unmanaged(pbx.sim)
+    # The apply takes over a second: the token expires under it, more than once.
+    pbx.sim.settings.token_ttl = 0.5
+    pbx.sim.settings.latency = 0.05
+    result = apply(pbx)
+    assert result.exit_code == 0, result.output
+    assert any(c.errno == "20006" for c in pbx.sim.calls)
+    assert logins(pbx.sim) > 2
+    pbx.sim.settings.token_ttl = 1800
+    assert_converged(pbx, before)
+
+
+def test_restart_drops_every_token_mid_apply(pbx: ThreadedServer) -> None:
+    before = unmanaged(pbx.sim)
+    fault(pbx, action="restart", path="siptrunk/add")
+    result = apply(pbx)
+    assert result.exit_code == 0, result.output
+    assert next(c.errno for c in pbx.sim.calls if c.endpoint == "siptrunk/add") == "20004"
+    assert_converged(pbx, before)
+
+
+def test_refresh_refused_logs_in_again(pbx: ThreadedServer, tmp_path: Path) -> None:
+    before = unmanaged(pbx.sim)
+    fault(pbx, action="errno", errno="20004", path="token/refresh", times=0)
+    now = [0.0]
+
+    def tick(index: int, count: int, call: Any, state: str) -> None:
+        now[0] += 26 * 60  # each call "takes" long enough to need a refresh
+
+    desired = manifest.load([OFFICE], env={})
+    client = PbxClient(
+        pbx.url, DEFAULT_USERNAME, DEFAULT_PASSWORD, settings=fast_settings(), clock=lambda: now[0]
+    )
+
+    async def run() -> Any:
+        async with client:
+            plan = make_plan(desired, await read_live(client), PlanOptions())
+            return await execute(client, plan, desired, PlanOptions(), tick)
+
+    assert asyncio.run(run()).ok
+    assert client.calls["token/refresh"] >= 10 and client.calls["login"] >= 10
+    assert_converged(pbx, before)
+
+
+def test_bursts_of_apply_too_frequent(pbx: ThreadedServer) -> None:
+    before = unmanaged(pbx.sim)
+    pbx.sim.settings.write_interval = 0.05
+    result = apply(pbx)
+    assert result.exit_code == 0, result.output
+    assert any(c.errno == "10025" for c in pbx.sim.calls)
+    assert_converged(pbx, before)
+
+
+def test_api_service_down_for_a_while(pbx: ThreadedServer) -> None:
+    before = unmanaged(pbx.sim)
+    fault(pbx, action="errno", errno="30003", nth=3, times=4)
+    result = apply(pbx)
+    assert result.exit_code == 0, result.output
+    assert sum(1 for c in pbx.sim.calls if c.errno == "30003") == 4
+    assert_converged(pbx, before)
+
+
+def test_read_faults_are_retried(pbx: ThreadedServer) -> None:
+    before = unmanaged(pbx.sim)
+    fault(pbx, action="reset", path="extension/query")
+    fault(pbx, action="lose", path="siptrunk/query")
+    fault(pbx, action="delay", delay_ms=1500, path="inroute/query")
+    result = apply(pbx, "--timeout", "0.5")
+    assert result.exit_code == 0, result.output
+    assert_converged(pbx, before)
+
+
+@pytest.mark.parametrize(
+    ("rule", "note"),
+    [
+        ({"action": "reset", "path": "siptrunk/add"}, "siptrunk/add: the answer was lost"),
+        ({"action": "lose", "path": "outroute/add"}, "outroute/add: the answer was lost"),
+        (
+            {"action": "stall", "path": "inroute/add", "delay_ms": 1500},
+            "inroute/add: the answer was lost",
+        ),
+        (
+            {"action": "lose", "path": "extension/update", "nth": 3},
+            "extension/update: the answer was lost",
+        ),
+    ],
+    ids=["reset-before-landing", "lost-after-landing", "late-answer", "lost-update"],
+)
+def test_write_faults_reread_and_never_duplicate(
+    pbx: ThreadedServer, rule: dict[str, Any], note: str
+) -> None:
+    before = unmanaged(pbx.sim)
+    fault(pbx, **rule)
+    result = apply(pbx, "--timeout", "0.5")
+    assert result.exit_code == 0, result.output
+    assert note in result.stderr
+    assert_converged(pbx, before)
+
+
+def test_wrong_password_one_attempt(pbx: ThreadedServer) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "apply",
+            str(OFFICE),
+            "--url",
+            pbx.url,
+            "--username",
+            "api",
+            "--password",
+            "nope",
+            "--auto-approve",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "pbxconf tried once and will not retry" in result.stderr
+    assert pbx.sim.call_counts() == {"login": 1}
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_mid_apply_stops_cleanly(pbx: ThreadedServer, sig: int, code: int) -> None:
+    before = unmanaged(pbx.sim)
+    pbx.sim.settings.latency = 0.15
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pbxconf",
+            "apply",
+            str(OFFICE),
+            "--url",
+            pbx.url,
+            "--username",
+            "api",
+            "--password",
+            "pbxconf-sim",
+            "--write-interval",
+            "0",
+            "--auto-approve",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if sum(1 for c in pbx.sim.calls if c.endpoint.endswith(("update", "add"))) >= 3:
+            break
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == code, err
+    assert f"Interrupted by {signal.Signals(sig).name}: the call in flight was finished" in err
+    assert "Not run:" in err and "Run apply again to finish." in err
+    assert "Traceback" not in err
+    pbx.sim.settings.latency = 0
+    again = apply(pbx)
+    assert again.exit_code == 0, again.output
+    assert_converged(pbx, before)
+
+
+# ---- chaos ---------------------------------------------------------------------------
+
+
+def test_chaos_run_converges(pbx: ThreadedServer, tmp_path: Path) -> None:
+    """A seeded random schedule of every fault above over a larger apply, repeated until
+    it converges. Small here; benchmarks/chaos.py runs a large one."""
+    size = Size(extensions=40, trunks=8, inroutes=20, outroutes=8, ivrs=2, queues=2, wakeups=30)
+    source = generate(size, seed=3)
+    target = pbx.sim.state
+    target.extension_capacity = 100
+    for number in source.extensions:
+        target.admin_put("extension", {"extnumber": number})
+    for number in source.ivrs:
+        target.admin_put("ivr", {"ivrnumber": number})
+    for number in source.queues:
+        target.admin_put("queue", {"queuenumber": number})
+    target.admin_put(
+        "trunk",
+        {"trunkname": "stranger", "trunktype": "peer", "host": "h", "port": "5060", "domain": "d"},
+    )  # unmanaged: must survive
+    desired = _desired_from(source, tmp_path)
+    rng = random.Random(1234)
+    runs = asyncio.run(_until_converged(pbx, desired, rng, max_runs=12))
+    assert runs <= 12
+    trunks = [t["trunkname"] for t in pbx.sim.state.trunks.values()]
+    assert len(trunks) == len(set(trunks)) == len(source.trunks) + 1
+    assert "stranger" in trunks
+
+
+def _desired_from(state: Any, tmp_path: Path) -> manifest.Desired:
+    with _serve(state) as src:
+        result = CliRunner().invoke(
+            main,
+            [
+                "export",
+                "--url",
+                src.url,
+                "--username",
+                "api",
+                "--password",
+                "pbxconf-sim",
+                "-o",
+                str(tmp_path / "want.yaml"),
+                "--secrets",
+                "inline",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+    return manifest.load([tmp_path / "want.yaml"], env={})
+
+
+class _serve:
+    def __init__(self, state: Any) -> None:
+        self.server = ThreadedServer(Simulator(state=state))
+
+    def __enter__(self) -> ThreadedServer:
+        return self.server.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.stop()
+
+
+async def _until_converged(
+    pbx: ThreadedServer, desired: manifest.Desired, rng: random.Random, max_runs: int
+) -> int:
+    options = PlanOptions(force=True)
+    for run in range(1, max_runs + 1):
+        httpx.delete(pbx.url + "/admin/faults")
+        if run < max_runs:  # the last run is calm: chaos must not prevent convergence
+            for rule in schedule(rng, 6, timeout_ms=300):
+                fault(pbx, **rule)
+        try:
+            async with PbxClient(
+                pbx.url, DEFAULT_USERNAME, DEFAULT_PASSWORD, settings=fast_settings(timeout=0.3)
+            ) as client:
+                plan = make_plan(desired, await read_live(client), options)
+                if not plan.changes:
+                    return run
+                await execute(client, plan, desired, options)
+        except (PbxError, LiveReadError):
+            continue  # a fault stopped this run; the next one picks up from a fresh read
+    raise AssertionError(f"no convergence in {max_runs} runs")
