@@ -93,9 +93,11 @@ async def run_steps(
     return result
 
 
-async def verify(client: PbxClient, desired: Desired, options: PlanOptions) -> Plan:
-    """Re-read the PBX and plan again: after a good apply there is nothing left."""
-    live = await read_live(client)
+async def verify(
+    client: PbxClient, desired: Desired, options: PlanOptions, kinds: set[str] | None = None
+) -> Plan:
+    """Re-read (the kinds the apply touched) and plan again: nothing may be left."""
+    live = await read_live(client, sorted(kinds) if kinds is not None else None)
     return make_plan(desired, live, options)
 
 
@@ -115,6 +117,7 @@ async def execute(
     moved toward them), a bounded number of times.
     """
     approved = {(c.action, c.ident) for c in plan.changes}
+    touched = {c.kind for c in plan.changes}
     total = ApplyResult()
     for _ in range(MAX_RECOVERY_ROUNDS + 1):
         result = await run_steps(client, plan, progress, stop)
@@ -133,7 +136,7 @@ async def execute(
             break
         total.failed = None
     if total.failed is None and not total.interrupted:
-        total.remaining = await verify(client, desired, options)
+        total.remaining = await verify(client, desired, options, touched)
     return total
 
 

@@ -17,9 +17,9 @@ from pbxconf.state import State
 
 log = logging.getLogger("pbxconf.live")
 
-# Extensions per wake-up query: keeps one request body well under what an embedded
-# web server accepts, while a 2,000-room hotel still needs only a handful of calls.
-WAKEUP_BATCH = 500
+# Extensions per wake-up query. 5,000 numbers make a body of about 25 KB, which an
+# embedded web server takes; a PBX that large is rare, so one call is the usual case.
+WAKEUP_BATCH = 5000
 
 
 class LiveReadError(Exception):

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from pbxconf.kinds import KINDS, ORDERED_KINDS, Key, Kind
 from pbxconf.state import State
+from pbxconf.yaml_positions import PosMap, PosSeq, YamlRefused
+from pbxconf.yaml_positions import load as load_yaml
 
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -178,7 +178,7 @@ class _Loader:
         self.env = env
         self.errors: list[ManifestError] = []
         self.desired = Desired()
-        self.nodes: dict[tuple[str, Key], tuple[str, CommentedMap]] = {}
+        self.nodes: dict[tuple[str, Key], tuple[str, PosMap]] = {}
         self.settings_at: Position | None = None
         self.invalid_keys: set[tuple[str, Key]] = set()
         self.unreadable = False
@@ -201,15 +201,13 @@ class _Loader:
             # What this file declares is unknown, so references cannot be judged.
             self.unreadable = True
             return
-        if not isinstance(document, CommentedMap):
+        if not isinstance(document, PosMap):
             self.error(
                 Position(name, 1, 1),
                 "",
                 "a manifest is a mapping that starts with "
                 f"`version: {FORMAT_VERSION}`; found {_what(document)}",
             )
-            return
-        if not self._walk_ok(name, document):
             return
         self._top_level(name, document)
 
@@ -239,20 +237,16 @@ class _Loader:
                 f"the file is empty; a manifest starts with `version: {FORMAT_VERSION}`",
             )
             return None
-        yaml = YAML(typ="rt", pure=True)
-        yaml.allow_duplicate_keys = False
         try:
-            return yaml.load(text)
+            return load_yaml(text, MAX_DEPTH, MAX_NODES)
+        except YamlRefused as err:
+            self.error(Position(name, err.line + 1, err.col + 1), "", err.message)
         except MarkedYAMLError as err:
             mark = err.problem_mark or err.context_mark
             position = Position(name, mark.line + 1, mark.column + 1) if mark else None
             problem = err.problem or err.context or "invalid YAML"
-            if "found character '\\t'" in str(err) or "\\t" in (problem or ""):
+            if "tab" in problem or (mark and _char_at(text, mark.line, mark.column) == "\t"):
                 problem = "a tab character; YAML indents with spaces only"
-            elif "duplicate key" in problem:
-                original = err.context_mark
-                where = f" (first at line {original.line + 1})" if original else ""
-                problem = problem + where
             self.error(position, "", f"YAML syntax: {problem}")
         except RecursionError:
             self.error(Position(name, 1, 1), "", "nesting deeper than YAML can parse")
@@ -260,48 +254,7 @@ class _Loader:
             self.error(Position(name, 1, 1), "", f"YAML syntax: {err}")
         return None
 
-    def _walk_ok(self, name: str, document: Any) -> bool:
-        """No tags that build objects, nesting and size (alias bombs) bounded."""
-        count = 0
-        stack: list[tuple[Any, int, Position]] = [(document, 0, Position(name, 1, 1))]
-        while stack:
-            node, depth, at = stack.pop()
-            count += 1
-            if count > MAX_NODES:
-                self.error(
-                    Position(name, 1, 1),
-                    "",
-                    f"the document expands to more than {MAX_NODES} values (aliases?); refused",
-                )
-                return False
-            if depth > MAX_DEPTH:
-                self.error(at, "", f"nested deeper than {MAX_DEPTH} levels")
-                return False
-            if isinstance(node, (CommentedMap, CommentedSeq)):
-                tag = getattr(getattr(node, "tag", None), "value", None)
-                if tag not in PLAIN_TAGS:
-                    self.error(at, "", f"YAML tag {tag} is not allowed in manifests")
-                    return False
-                if isinstance(node, CommentedMap):
-                    stack.extend(
-                        (child, depth + 1, _value_pos(name, node, key))
-                        for key, child in node.items()
-                    )
-                else:
-                    stack.extend(
-                        (child, depth + 1, _item_pos(name, node, i)) for i, child in enumerate(node)
-                    )
-            elif not isinstance(node, (str, int, float, bool, type(None))):
-                self.error(
-                    at,
-                    "",
-                    f"{_what(node)} values are not allowed in manifests (only "
-                    "text, numbers, booleans, lists and mappings)",
-                )
-                return False
-        return True
-
-    def _top_level(self, name: str, doc: CommentedMap) -> None:
+    def _top_level(self, name: str, doc: PosMap) -> None:
         version = doc.get("version")
         if version != FORMAT_VERSION:
             at = _key_pos(name, doc, "version") if "version" in doc else Position(name, 1, 1)
@@ -322,7 +275,7 @@ class _Loader:
             if section in doc:
                 self._section(name, doc, section, kind)
 
-    def _settings(self, name: str, doc: CommentedMap) -> None:
+    def _settings(self, name: str, doc: PosMap) -> None:
         at = _key_pos(name, doc, "settings")
         if self.settings_at is not None:
             self.error(at, "settings", f"settings are declared twice (also at {self.settings_at})")
@@ -349,9 +302,9 @@ class _Loader:
                         f"unknown field `{f}`{_did_you_mean(f, known)}",
                     )
 
-    def _external(self, name: str, doc: CommentedMap) -> None:
+    def _external(self, name: str, doc: PosMap) -> None:
         node = doc["external"]
-        if not isinstance(node, CommentedMap):
+        if not isinstance(node, PosMap):
             self.error(
                 _key_pos(name, doc, "external"),
                 "external",
@@ -370,7 +323,7 @@ class _Loader:
                     + _did_you_mean(str(section), EXTERNAL_SECTIONS),
                 )
                 continue
-            if not isinstance(items, CommentedSeq):
+            if not isinstance(items, PosSeq):
                 self.error(
                     _key_pos(name, node, section), path, f"expected a list, found {_what(items)}"
                 )
@@ -398,11 +351,11 @@ class _Loader:
 
     # -- one section --
 
-    def _section(self, name: str, doc: CommentedMap, section: str, kind: Kind) -> None:
+    def _section(self, name: str, doc: PosMap, section: str, kind: Kind) -> None:
         items = doc[section]
         if items is None:
             return
-        if not isinstance(items, CommentedSeq):
+        if not isinstance(items, PosSeq):
             self.error(
                 _key_pos(name, doc, section),
                 section,
@@ -413,10 +366,10 @@ class _Loader:
             self._object(name, items, index, item, section, kind)
 
     def _object(
-        self, name: str, items: CommentedSeq, index: int, item: Any, section: str, kind: Kind
+        self, name: str, items: PosSeq, index: int, item: Any, section: str, kind: Kind
     ) -> None:
         label = _label(kind, item, section, index)
-        if not isinstance(item, CommentedMap):
+        if not isinstance(item, PosMap):
             self.error(
                 _item_pos(name, items, index),
                 label,
@@ -462,9 +415,7 @@ class _Loader:
             else:
                 self.desired.renames[(kind.name, key)] = (str(old),)
 
-    def _refuse_unwritable(
-        self, name: str, node: CommentedMap, label: str, kind: Kind
-    ) -> list[str]:
+    def _refuse_unwritable(self, name: str, node: PosMap, label: str, kind: Kind) -> list[str]:
         refused = [key for key in node if key in kind.read_only or key in kind.moved]
         for key in refused:
             if key in kind.read_only:
@@ -484,7 +435,7 @@ class _Loader:
 
     def _plain(self, name: str, node: Any, path: str, at: Position | None = None) -> Any:
         """YAML nodes -> plain data, with ${ENV} substituted in every string."""
-        if isinstance(node, CommentedMap):
+        if isinstance(node, PosMap):
             out = {}
             for key, value in node.items():
                 if value is None:
@@ -498,7 +449,7 @@ class _Loader:
                     name, value, f"{path}.{key}", _value_pos(name, node, key)
                 )
             return out
-        if isinstance(node, CommentedSeq):
+        if isinstance(node, PosSeq):
             return [
                 self._plain(name, v, f"{path}[{i}]", _item_pos(name, node, i))
                 for i, v in enumerate(node)
@@ -527,7 +478,7 @@ class _Loader:
         return ENV_PATTERN.sub(value, text) if "$" in text else text
 
     def _validation_errors(
-        self, name: str, node: CommentedMap, label: str, err: ValidationError, model: Any
+        self, name: str, node: PosMap, label: str, err: ValidationError, model: Any
     ) -> None:
         fields = _field_names(model) if isinstance(model, Kind) else set(model.model_fields)
         for problem in err.errors():
@@ -542,7 +493,7 @@ class _Loader:
             if kind_of == "extra_forbidden":
                 leaf = str(path[-1]) if path else ""
                 parent = _follow(node, path[:-1])
-                if isinstance(parent, CommentedMap) and leaf in parent:
+                if isinstance(parent, PosMap) and leaf in parent:
                     position = _key_pos(name, parent, leaf)
                 message = f"unknown field `{leaf}`{_did_you_mean(leaf, _leaf_names(fields))}"
             elif kind_of == "missing":
@@ -595,8 +546,6 @@ class _Loader:
                 )
 
 
-# Tags a plain mapping or list may carry; any other (e.g. !!python/object) is refused.
-PLAIN_TAGS = (None, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 ENV_PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -611,6 +560,11 @@ _MASKED = _Masked()
 # ---- positions ----------------------------------------------------------------------
 
 
+def _char_at(text: str, line: int, col: int) -> str:
+    lines = text.splitlines()
+    return lines[line][col] if line < len(lines) and col < len(lines[line]) else ""
+
+
 def _error_order(error: ManifestError) -> tuple[str, int, int]:
     at = error.position
     return (at.file, at.line, at.col) if at else ("", 0, 0)
@@ -623,7 +577,7 @@ def _pos(name: str, node: Any) -> Position:
     return Position(name, 1, 1)
 
 
-def _key_pos(name: str, node: CommentedMap, key: Any) -> Position:
+def _key_pos(name: str, node: PosMap, key: Any) -> Position:
     try:
         line, col = node.lc.key(key)
         return Position(name, line + 1, col + 1)
@@ -631,7 +585,7 @@ def _key_pos(name: str, node: CommentedMap, key: Any) -> Position:
         return _pos(name, node)
 
 
-def _value_pos(name: str, node: CommentedMap, key: Any) -> Position:
+def _value_pos(name: str, node: PosMap, key: Any) -> Position:
     try:
         line, col = node.lc.value(key)
         return Position(name, line + 1, col + 1)
@@ -639,7 +593,7 @@ def _value_pos(name: str, node: CommentedMap, key: Any) -> Position:
         return _key_pos(name, node, key)
 
 
-def _item_pos(name: str, node: CommentedSeq, index: int) -> Position:
+def _item_pos(name: str, node: PosSeq, index: int) -> Position:
     try:
         line, col = node.lc.item(index)
         return Position(name, line + 1, col + 1)
@@ -652,16 +606,16 @@ def _locate(name: str, node: Any, loc: list[Any]) -> tuple[Position, list[Any]]:
     position = _pos(name, node)
     path: list[Any] = []
     for part in loc:
-        if isinstance(node, CommentedMap) and part in node:
+        if isinstance(node, PosMap) and part in node:
             child = node[part]
             position = (
                 _value_pos(name, node, part)
-                if not isinstance(child, (CommentedMap, CommentedSeq))
+                if not isinstance(child, (PosMap, PosSeq))
                 else _key_pos(name, node, part)
             )
             node = child
             path.append(part)
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+        elif isinstance(node, PosSeq) and isinstance(part, int) and part < len(node):
             position = _item_pos(name, node, part)
             node = node[part]
             path.append(part)
@@ -675,8 +629,8 @@ def _locate(name: str, node: Any, loc: list[Any]) -> tuple[Position, list[Any]]:
 def _follow(node: Any, path: list[Any]) -> Any:
     """The node at `path`, or the deepest one the path reaches."""
     for part in path:
-        in_map = isinstance(node, CommentedMap) and part in node
-        in_seq = isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node)
+        in_map = isinstance(node, PosMap) and part in node
+        in_seq = isinstance(node, PosSeq) and isinstance(part, int) and part < len(node)
         if not (in_map or in_seq):
             break
         node = node[part]
@@ -694,7 +648,7 @@ def _parse_path(path: str) -> list[Any]:
 
 
 def _label(kind: Kind, item: Any, section: str, index: int) -> str:
-    if isinstance(item, CommentedMap) and all(f in item for f in kind.key_fields):
+    if isinstance(item, PosMap) and all(f in item for f in kind.key_fields):
         return kind.label(tuple(str(item[f]) for f in kind.key_fields))
     return f"{section}[{index}]"
 
@@ -702,9 +656,9 @@ def _label(kind: Kind, item: Any, section: str, index: int) -> str:
 def _what(value: Any) -> str:
     if value is None:
         return "nothing"
-    if isinstance(value, CommentedMap):
+    if isinstance(value, PosMap):
         return "a mapping"
-    if isinstance(value, CommentedSeq):
+    if isinstance(value, PosSeq):
         return "a list"
     if isinstance(value, bool):
         return f"the boolean {value}"

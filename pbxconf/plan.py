@@ -244,6 +244,8 @@ class _Planner:
         wanted = {f: kind.comparable(f, v) for f, v in declared(want).items() if f not in ignored}
         have = full(live)
         current = {f: have.get(f) for f in wanted}
+        if current == wanted:
+            return []  # the usual case, and far cheaper than a DeepDiff per object
         diff = DeepDiff(current, wanted, ignore_order=False)
         if not diff:
             return []
@@ -254,8 +256,9 @@ class _Planner:
 
     def _update(self, kind: Kind, key: Key, live: Any, want: Any, ignored: set[str]) -> None:
         fields = self._field_changes(kind, live, want, ignored)
-        self.merged[(kind.name, key)] = kind.merge(live, want)
         if fields:
+            # Only what changes needs the object as it will be (for its calls and order).
+            self.merged[(kind.name, key)] = kind.merge(live, want)
             self.plan.changes.append(
                 Change(
                     "update",
@@ -329,7 +332,9 @@ class _Planner:
         missing = [
             t
             for t in self.options.targets
-            if self.desired.state.get(*t) is None and self.live.get(*t) is None
+            if t[0] in self.live.kinds
+            and self.desired.state.get(*t) is None
+            and self.live.get(*t) is None
         ]
         for kind_name, key in missing:
             self.plan.errors.append(

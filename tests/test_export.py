@@ -87,7 +87,7 @@ def test_secret_modes(pbx_a: ThreadedServer, tmp_path: Path) -> None:
     env_mode = export(pbx_a, tmp_path / "env.yaml")
     text = (tmp_path / "env.yaml").read_text()
     assert "demo-password" not in text
-    assert "password: ${PBX_TRUNK_CARRIER_PASSWORD}" in text
+    assert 'password: "${PBX_TRUNK_CARRIER_PASSWORD}"' in text
     assert "PBX_TRUNK_CARRIER_PASSWORD  (trunks[name=carrier].password)" in env_mode.stderr
     inline = export(pbx_a, tmp_path / "inline.yaml", "--secrets", "inline")
     assert "password: demo-password" in (tmp_path / "inline.yaml").read_text()
@@ -148,7 +148,7 @@ def test_split_and_kinds(pbx_a: ThreadedServer, tmp_path: Path) -> None:
         pbx_a, tmp_path / "routes.yaml", "--kinds", "trunks,inbound_routes", "--secrets", "inline"
     )
     text = (tmp_path / "routes.yaml").read_text()
-    assert "external:\n  extensions:\n    - '1000'\n    - '1002'\n  ivrs:\n    - '6500'" in text
+    assert 'external:\n  extensions:\n    - "1000"\n    - "1002"\n  ivrs:\n    - "6500"' in text
     assert manifest.load([tmp_path / "routes.yaml"], env={}).state.count() == 4
     bad = cli("export", *on(pbx_a), "--kinds", "trunkz")
     assert bad.exit_code == 2 and "unknown kind 'trunkz'" in bad.stderr
@@ -241,3 +241,54 @@ def test_restore_a_large_generated_pbx(pbx_b: ThreadedServer, tmp_path: Path) ->
             assert body((tmp_path / "b" / name).read_text()) == body(a_text), name
     finally:
         big.stop()
+
+
+AWKWARD = [
+    "",
+    "yes",
+    "No",
+    "null",
+    "~",
+    "1000",
+    "0x1F",
+    "1e3",
+    "a: b",
+    "a #b",
+    "#x",
+    "-x",
+    "x ",
+    " x",
+    "line\nbreak",
+    'quote"s',
+    "it's",
+    "Émile Zoë",
+    "tab\there",
+    "\u2028sep",
+    "[x]",
+    "{x}",
+    "@at",
+    "*star",
+    "&amp",
+    "!bang",
+    "|pipe",
+    ">gt",
+    "%pc",
+    "`bt",
+    "a,b",
+    "07:00",
+    "2024-01-01",
+    "true",
+    "On",
+    "${VAR}",
+    "ok-name_1.2@x/y+z",
+]
+
+
+def test_export_writer_round_trips_awkward_text() -> None:
+    from pbxconf.export import _dump
+    from pbxconf.yaml_positions import load
+
+    doc = {"v": AWKWARD, "m": {"k": "x"}, "e": [], "o": {}, "n": [{"a": 1, "b": [True, None]}]}
+    back = load(_dump(doc), max_depth=40, max_nodes=10_000)
+    assert list(back["v"]) == AWKWARD
+    assert back["e"] == [] and back["o"] == {} and back["n"] == [{"a": 1, "b": [True, None]}]

@@ -242,8 +242,7 @@ def test_settings(tmp_path: Path) -> None:
         ),
         (
             "version: 1\nversion: 1\n",
-            'pbx.yaml:2:1: YAML syntax: found duplicate key "version" '
-            'with value "1" (original value: "1") (first at line 1)',
+            'pbx.yaml:2:1: duplicate key "version" (first at line 1)',
         ),
         (
             "version: 1\nextensions:\n\t- number: 1000\n",
@@ -251,7 +250,7 @@ def test_settings(tmp_path: Path) -> None:
         ),
         (
             "version: 1\nextensions: [\n",
-            "pbx.yaml:3:1: YAML syntax: expected the node content, but found '<stream end>'",
+            "pbx.yaml:3:1: YAML syntax: did not find expected node content",
         ),
         (
             "version: 1\nextensions: !!python/object/apply:os.system [ls]\n",
@@ -260,9 +259,8 @@ def test_settings(tmp_path: Path) -> None:
         ),
         (
             "version: 1\nextensions:\n  - number: !secret 1000\n",
-            "pbx.yaml:3:13: a value tagged "
-            "!secret values are not allowed in manifests (only text, numbers, booleans, lists and "
-            "mappings)",
+            "pbx.yaml:3:13: values tagged !secret are not allowed in manifests (only text, "
+            "numbers, booleans, lists and mappings)",
         ),
         (
             "version: 1\nextensions:\n  - number: 1000\n    name:\n",

@@ -95,9 +95,14 @@ class Kind:
     query_endpoint: ClassVar[str] = ""
 
     _adapter: TypeAdapter[Any] = field(init=False, repr=False)
+    _spellings: list[tuple[Wire, tuple[str, ...]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._adapter = TypeAdapter(self.model)
+        # Each mapping with its spellings lowercased once, not once per record decoded.
+        self._spellings = [
+            (wire, tuple(n.lower() for n in (wire.name, *wire.read))) for wire in self.wire
+        ]
 
     # ---- identity ----------------------------------------------------------------------
 
@@ -126,11 +131,11 @@ class Kind:
         """A query record -> the canonical model, accepting every spelling in the manual."""
         lowered = {str(k).lower(): v for k, v in record.items()}
         data: dict[str, Any] = {}
-        for wire in self.wire:
-            for name in (wire.name, *wire.read):
-                if name.lower() in lowered:
+        for wire, names in self._spellings:
+            for name in names:
+                if name in lowered:
                     try:
-                        value = wire.conv.decode(lowered[name.lower()])
+                        value = wire.conv.decode(lowered[name])
                     except DecodeError as err:
                         raise DecodeError(f"`{name}`: {err}") from None
                     if value is not None:

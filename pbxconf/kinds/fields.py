@@ -69,17 +69,19 @@ class Choice:
 
     to_wire: dict[Any, str]
     aliases: dict[str, Any] = field(default_factory=dict)
+    _lookup: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lookup = {_fold(wire): canonical for wire, canonical in self.aliases.items()}
+        lookup.update({_fold(wire): canonical for canonical, wire in self.to_wire.items()})
+        object.__setattr__(self, "_lookup", lookup)
 
     def decode(self, raw: Any) -> Any:
-        text = Text().decode(raw)
-        folded = _fold(text)
-        for canonical, wire in self.to_wire.items():
-            if _fold(wire) == folded:
-                return canonical
-        for wire, canonical in self.aliases.items():
-            if _fold(wire) == folded:
-                return canonical
-        raise DecodeError(f"{text!r} is not one of the manual's values")
+        text = TEXT.decode(raw)
+        try:
+            return self._lookup[_fold(text)]
+        except KeyError:
+            raise DecodeError(f"{text!r} is not one of the manual's values") from None
 
     def encode(self, value: Any) -> Any:
         return self.to_wire[value]

@@ -44,9 +44,13 @@ def extensionlist_query(sim: Simulator, body: Record) -> Record:
 
 
 def extension_query(sim: Simulator, body: Record) -> Record:
+    chosen = sim.state.routes_by_extension()
+    every = [r["name"] for r in sim.state.outroutes.values()]
     records = []
     for rec in sim.state.query_extensions(_optional_list(body, "extid")):
-        rec["selectoutroute"], rec["unselectoutroute"] = sim.state.selected_routes(rec["extnumber"])
+        mine = chosen.get(rec["extnumber"], [])
+        rec["selectoutroute"] = ",".join(mine)
+        rec["unselectoutroute"] = ",".join(name for name in every if name not in mine)
         records.append(spelling.extension(rec, sim.settings.spelling))
     return {"extinfos": records}
 

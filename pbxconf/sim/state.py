@@ -415,10 +415,11 @@ class PbxState:
     # ---- extensions ------------------------------------------------------------------
 
     def query_extensions(self, extids: str | None) -> list[Record]:
+        # Records are flat dicts of strings: a shallow copy keeps the state safe.
         if extids is None or extids == "":
-            return [copy.deepcopy(r) for r in self.extensions.values()]
+            return [dict(r) for r in self.extensions.values()]
         wanted = split_list(extids)
-        return [copy.deepcopy(self.extensions[n]) for n in wanted if n in self.extensions]
+        return [dict(self.extensions[n]) for n in wanted if n in self.extensions]
 
     def update_extension(self, body: Record) -> list[ConfigChange]:
         extid = _text(body, "extid")
@@ -757,6 +758,14 @@ class PbxState:
         for route in targets:
             del self.outroutes[route["id"]]
         return []
+
+    def routes_by_extension(self) -> dict[str, list[str]]:
+        """extension -> names of the outbound routes that list it, in route order."""
+        out: dict[str, list[str]] = {}
+        for route in self.outroutes.values():
+            for ext in split_list(route.get("extensions")):
+                out.setdefault(ext, []).append(route["name"])
+        return out
 
     def selected_routes(self, extnumber: str) -> tuple[str, str]:
         """(selectoutroute, unselectoutroute) of an extension: the routes' extension lists."""

@@ -1,0 +1,270 @@
+"""pbxconf benchmarks: plan, apply and export against the simulator over TCP.
+
+    python benchmarks/run.py [--sizes S,M,L] [--latency-ms 20] [--write-interval-ms 50]
+
+For each size (see pbxconf.sim.generate) it generates a PBX, exports it as the desired
+manifests, and serves it with `pbxconf sim serve` (another process, injected latency).
+Workloads, each in a fresh process: plan with nothing to change, plan and apply of a
+change to 10% of every kind, export; and the plan again at zero latency for CPU time.
+It prints a Markdown table: API calls against the minimum the API needs, wall time
+against its lower bound, planner CPU, peak memory, and whether each target is met.
+
+Minimum calls: login + one bulk query per kind (6) + one wake-up query for all
+extensions + logout; apply adds one call per changed object and a re-read of the kinds
+it touched; export adds deviceinfo.
+Lower bound on wall time: reads run `concurrency` at a time, but the wake-up query needs
+the extension numbers first, so reads take max(2, ceil(reads / concurrency)) round trips,
+plus login and logout; writes are sequential, each max(write interval, latency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from pbxconf.api import ClientSettings, PbxClient
+from pbxconf.connect import save_sim_state
+from pbxconf.export import export_state
+from pbxconf.kinds import KINDS
+from pbxconf.live import read_live
+from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
+from pbxconf.sim.generate import SIZES, generate
+
+HERE = Path(__file__).resolve().parent
+CONCURRENCY = ClientSettings().read_concurrency
+BULK_QUERIES = 6  # extension, trunk, inbound route, outbound route, IVR, queue
+
+
+def reads_for(kinds: set[str]) -> int:
+    """Queries needed to read these kinds (wake-up calls need the extension list)."""
+    bulk = kinds - {"wakeup_call"}
+    if "wakeup_call" in kinds:
+        bulk = bulk | {"extension"}
+    return len(bulk) + ("wakeup_call" in kinds)
+
+
+def read_rounds(reads: int, kinds: set[str]) -> int:
+    chain = 2 if "wakeup_call" in kinds else 1
+    return max(chain, math.ceil(reads / CONCURRENCY))
+
+
+async def export_manifests(state: Any, folder: Path) -> None:
+    sim = Simulator(state=state)
+    async with PbxClient(
+        "http://sim", DEFAULT_USERNAME, DEFAULT_PASSWORD, transport=sim.transport()
+    ) as pbx:
+        device = await pbx.device_info()
+        live = await read_live(pbx)
+    result = export_state(live, device, list(KINDS), "inline", split=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in result.files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+MUTATIONS = {
+    "extensions": lambda o: o.update(name=o.get("name", "") + " (moved)"),
+    "trunks": lambda o: (
+        o.update(port=5070 if o.get("port") == 5060 else 5060)
+        if "port" in o
+        else o.update(username=o["username"] + "x")
+    ),
+    "inbound_routes": lambda o: o.update(did=o.get("did", "") + "9"),
+    "outbound_routes": lambda o: o.update(strip=(o.get("strip", 0) + 1) % 3),
+    "ivrs": lambda o: o.update(prompt_repeat=1 if o.get("prompt_repeat") != 1 else 2),
+    "queues": lambda o: o.update(agent_timeout=20 if o.get("agent_timeout") != 20 else 30),
+    "wakeup_calls": lambda o: o.update(repeats=o.get("repeats", 1) % 3 + 1),
+}
+
+
+def change_ten_percent(source: Path, target: Path) -> int:
+    """Copy the manifests, changing every tenth object of every kind."""
+    yaml = YAML()
+    target.mkdir(parents=True, exist_ok=True)
+    changed = 0
+    for path in sorted(source.iterdir()):
+        doc = yaml.load(path.read_text())
+        for section, mutate in MUTATIONS.items():
+            for index, obj in enumerate(doc.get(section) or []):
+                if index % 10 == 0:
+                    mutate(obj)
+                    changed += 1
+        with (target / path.name).open("w") as handle:
+            yaml.dump(doc, handle)
+    return changed
+
+
+class SimProcess:
+    def __init__(self, state_file: Path, latency_ms: int, write_interval_ms: int) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pbxconf",
+                "sim",
+                "serve",
+                "--port",
+                "0",
+                "--state",
+                str(state_file),
+                "--latency-ms",
+                str(latency_ms),
+                "--write-interval-ms",
+                str(write_interval_ms),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().split()[-1]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def workload(action: str, manifests: Path, url: str, interval: float) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, str(HERE / "workload.py"), action, str(manifests), url, str(interval)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def bench_size(size: str, latency_ms: int, interval_ms: int, seed: int, work: Path) -> list[dict]:
+    state = generate(SIZES[size], seed=seed)
+    state_file = work / f"state-{size}.json"
+    save_sim_state(state_file, state)
+    desired, changed_dir = work / f"desired-{size}", work / f"changed-{size}"
+    asyncio.run(export_manifests(state, desired))
+    changed = change_ten_percent(desired, changed_dir)
+    latency, interval = latency_ms / 1000, interval_ms / 1000
+    # The client spaces writes a little wider than the PBX requires: latency jitter would
+    # otherwise bring two writes closer than allowed now and then (errno 10025, a retry).
+    client_interval = interval * 1.2
+    all_kinds = set(KINDS)
+    reads = reads_for(all_kinds)
+    rows = []
+
+    sim = SimProcess(state_file, latency_ms, interval_ms)
+    try:
+        plan = workload("plan", desired, sim.url, client_interval)
+        rows.append(
+            row(
+                size,
+                "plan, no change",
+                plan,
+                2 + reads,
+                (2 + read_rounds(reads, all_kinds)) * latency,
+            )
+        )
+        apply = workload("apply", changed_dir, sim.url, client_interval)
+        touched = set(apply["touched_kinds"])
+        verify = reads_for(touched)
+        minimum = 2 + reads + changed + verify
+        bound = (
+            2 + read_rounds(reads, all_kinds) + read_rounds(verify, touched)
+        ) * latency + changed * max(interval, latency)
+        rows.append(row(size, f"plan + apply, {changed} changes", apply, minimum, bound))
+        export = workload("export", desired, sim.url, client_interval)
+        rows.append(
+            row(size, "export", export, 3 + reads, (3 + read_rounds(reads, all_kinds)) * latency)
+        )
+    finally:
+        sim.stop()
+    fast = SimProcess(state_file, 0, 0)
+    try:
+        zero = workload("plan", desired, fast.url, 0)
+    finally:
+        fast.stop()
+    for r in rows:
+        r["planner_cpu_zero_latency"] = zero["planner_cpu"]
+        r["cpu_zero_latency"] = zero["cpu"]
+    return rows
+
+
+def row(size: str, name: str, result: dict[str, Any], minimum: int, bound: float) -> dict:
+    calls = sum(result["calls"].values())
+    return {
+        "size": size,
+        "workload": name,
+        "calls": calls,
+        "minimum": minimum,
+        "wall": result["wall"],
+        "bound": bound,
+        "planner_cpu": result["planner_cpu"],
+        "peak_rss_mib": result["peak_rss_mib"],
+        "detail": result["calls"],
+    }
+
+
+def table(rows: list[dict], latency_ms: int, interval_ms: int) -> str:
+    lines = [
+        f"latency {latency_ms} ms, PBX write interval {interval_ms} ms, "
+        f"read concurrency {CONCURRENCY}",
+        "",
+        "| size | workload | calls / minimum | wall s / bound s | ratio | planner CPU s "
+        "(0 ms) | peak MiB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ratio = r["wall"] / r["bound"] if r["bound"] else float("nan")
+        lines.append(
+            f"| {r['size']} | {r['workload']} | {r['calls']} / {r['minimum']}"
+            f"{'' if r['calls'] == r['minimum'] else ' (!)'} | {r['wall']:.2f} / "
+            f"{r['bound']:.2f} | {ratio:.2f} | {r['planner_cpu_zero_latency']:.3f} | "
+            f"{r['peak_rss_mib']:.0f} |"
+        )
+    lines += [
+        "",
+        "Targets: calls equal the minimum; plan wall time within 1.5x its bound at "
+        "20 ms; planner CPU for L under 2 s; peak memory for L under 300 MB.",
+    ]
+    checks = []
+    for r in rows:
+        checks.append((f"{r['size']} {r['workload']}: calls", r["calls"] == r["minimum"]))
+        if r["workload"].startswith("plan, no change"):
+            checks.append((f"{r['size']} plan wall <= 1.5x bound", r["wall"] <= 1.5 * r["bound"]))
+        if r["size"] == "L":
+            checks.append((f"L {r['workload']}: peak memory < 300 MB", r["peak_rss_mib"] < 300))
+    if any(r["size"] == "L" for r in rows):
+        cpu = next(r for r in rows if r["size"] == "L")["planner_cpu_zero_latency"]
+        checks.append(("L planner CPU < 2 s", cpu < 2))
+    lines += [f"- {'met' if ok else 'NOT MET'}: {name}" for name, ok in checks]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="S,M,L")
+    parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--write-interval-ms", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="Also write the raw results here.")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="pbxconf-bench-") as work:
+        for size in args.sizes.split(","):
+            rows += bench_size(
+                size.strip(), args.latency_ms, args.write_interval_ms, args.seed, Path(work)
+            )
+            print(f"size {size} done", file=sys.stderr)
+    print(table(rows, args.latency_ms, args.write_interval_ms))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

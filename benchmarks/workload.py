@@ -1,0 +1,63 @@
+"""One benchmark workload, run in a fresh process so its peak memory is its own.
+
+    python benchmarks/workload.py plan|apply|export MANIFESTS URL WRITE_INTERVAL
+
+Prints one JSON line: wall and CPU seconds, the planner's CPU seconds, the API calls the
+client made (by endpoint), and the process's peak RSS in MiB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+from typing import Any
+
+from pbxconf import manifest
+from pbxconf.api import ClientSettings, PbxClient
+from pbxconf.apply import execute
+from pbxconf.export import export_state
+from pbxconf.kinds import KINDS
+from pbxconf.live import read_live
+from pbxconf.plan import PlanOptions, make_plan
+from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME
+
+
+async def run(action: str, manifests: str, url: str, write_interval: float) -> dict[str, Any]:
+    desired = manifest.load([manifests], env={}) if action != "export" else None
+    settings = ClientSettings(write_interval=write_interval, timeout=120)
+    out: dict[str, Any] = {}
+    wall, cpu = time.perf_counter(), time.process_time()
+    async with PbxClient(url, DEFAULT_USERNAME, DEFAULT_PASSWORD, settings=settings) as pbx:
+        if action == "export":
+            device = await pbx.device_info()
+            live = await read_live(pbx)
+            planner = time.process_time()
+            text = export_state(live, device, list(KINDS), "inline", split=False)
+            out["planner_cpu"] = time.process_time() - planner
+            out["objects"] = sum(text.counts.values())
+        else:
+            assert desired is not None
+            live = await read_live(pbx)
+            planner = time.process_time()
+            options = PlanOptions(force=True)
+            plan = make_plan(desired, live, options)
+            out["planner_cpu"] = time.process_time() - planner
+            out["changes"] = len(plan.changes)
+            out["writes_planned"] = len(plan.calls)
+            out["touched_kinds"] = sorted({c.kind for c in plan.changes})
+            if action == "apply":
+                result = await execute(pbx, plan, desired, options)
+                assert result.ok, result.failed
+    out["wall"] = time.perf_counter() - wall
+    out["cpu"] = time.process_time() - cpu
+    out["calls"] = dict(pbx.calls)
+    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+if __name__ == "__main__":
+    action, manifests, url, interval = sys.argv[1:5]
+    print(json.dumps(asyncio.run(run(action, manifests, url, float(interval)))))

@@ -1,0 +1,133 @@
+"""The API calls pbxconf makes are the fewest the API allows (counts, never times)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pbxconf import manifest
+from pbxconf.api import PbxClient
+from pbxconf.apply import execute
+from pbxconf.export import export_state
+from pbxconf.kinds import KINDS
+from pbxconf.live import read_live
+from pbxconf.plan import PlanOptions, make_plan
+from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
+from pbxconf.sim.generate import Size, generate
+from tests.conftest import fast_settings
+
+SIZE = Size(extensions=120, trunks=12, inroutes=40, outroutes=15, ivrs=5, queues=5, wakeups=150)
+READS = {
+    "extension/query": 1,
+    "siptrunk/query": 1,
+    "inroute/query": 1,
+    "outroute/query": 1,
+    "ivr/query": 1,
+    "queue/query": 1,
+    "wakeupcall/query": 1,
+}
+
+
+def client(sim: Simulator) -> PbxClient:
+    return PbxClient(
+        "http://sim",
+        DEFAULT_USERNAME,
+        DEFAULT_PASSWORD,
+        transport=sim.transport(),
+        settings=fast_settings(),
+    )
+
+
+def desired_for(sim: Simulator, tmp_path: Path) -> manifest.Desired:
+    async def run() -> Any:
+        async with client(sim) as pbx:
+            return await pbx.device_info(), await read_live(pbx)
+
+    device, live = asyncio.run(run())
+    export = export_state(live, device, list(KINDS), "inline", split=False)
+    (tmp_path / "pbx.yaml").write_text(export.files["pbx.yaml"])
+    return manifest.load([tmp_path / "pbx.yaml"], env={})
+
+
+def test_plan_with_nothing_to_do_reads_each_kind_once(tmp_path: Path) -> None:
+    sim = Simulator(state=generate(SIZE, seed=5))
+    desired = desired_for(sim, tmp_path)
+    sim.calls.clear()
+
+    async def run() -> Any:
+        async with client(sim) as pbx:
+            return make_plan(desired, await read_live(pbx), PlanOptions())
+
+    plan = asyncio.run(run())
+    assert plan.changes == []
+    assert sim.call_counts() == {"login": 1, **READS, "logout": 1}
+
+
+def test_apply_makes_one_call_per_change_and_rereads_what_it_touched(tmp_path: Path) -> None:
+    sim = Simulator(state=generate(SIZE, seed=5))
+    desired = desired_for(sim, tmp_path)
+    for number in ("1000", "1001", "1002"):
+        ext = desired.state.objects["extension"][(number,)]
+        desired.state.objects["extension"][(number,)] = ext.model_copy(update={"dnd": not ext.dnd})
+    trunk_key = next(iter(desired.state.objects["trunk"]))
+    trunk = desired.state.objects["trunk"][trunk_key]
+    desired.state.objects["trunk"][trunk_key] = trunk.model_copy(update={"port": 5099})
+    sim.calls.clear()
+
+    async def run() -> Any:
+        async with client(sim) as pbx:
+            plan = make_plan(desired, await read_live(pbx), PlanOptions())
+            return await execute(pbx, plan, desired, PlanOptions())
+
+    result = asyncio.run(run())
+    assert result.ok
+    assert sim.call_counts() == {
+        "login": 1,
+        **READS,
+        "extension/update": 3,
+        "siptrunk/update": 1,
+        "logout": 1,
+        # the re-read after apply: only the kinds touched
+        "extension/query": 2,
+        "siptrunk/query": 2,
+    }
+
+
+def test_identical_wakeups_for_many_rooms_are_one_call(tmp_path: Path) -> None:
+    sim = Simulator()
+    (tmp_path / "pbx.yaml").write_text(
+        "version: 1\nexternal: {extensions: ['1000-1019']}\nwakeup_calls:\n"
+        + "".join(
+            f"  - {{extension: {n}, time: '06:30', type: everyday, repeats: 2}}\n"
+            for n in range(1000, 1020)
+        )
+        + "  - {extension: 1000, time: '07:00', type: once}\n"
+    )
+    desired = manifest.load([tmp_path], env={})
+
+    async def run() -> Any:
+        async with client(sim) as pbx:
+            plan = make_plan(desired, await read_live(pbx), PlanOptions())
+            return await execute(pbx, plan, desired, PlanOptions())
+
+    assert asyncio.run(run()).ok
+    assert sim.call_counts()["wakeupcall/create"] == 2
+
+
+def test_wakeup_query_falls_back_per_extension(caplog: pytest.LogCaptureFixture) -> None:
+    sim = Simulator(state=generate(Size(10, 0, 0, 0, 1, 1, 12), seed=2))
+    sim.settings.single_extension_wakeup_query = True
+    caplog.set_level(logging.DEBUG, logger="pbxconf.live")
+
+    async def run() -> Any:
+        async with client(sim) as pbx:
+            return await read_live(pbx)
+
+    live = asyncio.run(run())
+    assert len(live.objects["wakeup_call"]) == 12
+    assert sim.call_counts()["wakeupcall/query"] == 1 + 10
+    assert "wakeupcall/query answered 1 of 10 extensions; querying one at a time" in caplog.text
