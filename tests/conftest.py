@@ -37,6 +37,17 @@ def fast_settings(**overrides: float) -> ClientSettings:
     return settings
 
 
+def sim_client(sim: Simulator) -> PbxClient:
+    """A client of an in-process simulator (no TCP): for tests of the layers above."""
+    return PbxClient(
+        "http://sim",
+        DEFAULT_USERNAME,
+        DEFAULT_PASSWORD,
+        transport=sim.transport(),
+        settings=fast_settings(),
+    )
+
+
 @pytest.fixture
 async def pbx(server: ThreadedServer) -> AsyncIterator[PbxClient]:
     async with PbxClient(

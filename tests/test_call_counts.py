@@ -10,15 +10,14 @@ from typing import Any
 import pytest
 
 from pbxconf import manifest
-from pbxconf.api import PbxClient
 from pbxconf.apply import execute
 from pbxconf.export import export_state
 from pbxconf.kinds import KINDS
 from pbxconf.live import read_live
 from pbxconf.plan import PlanOptions, make_plan
-from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
+from pbxconf.sim import Simulator
 from pbxconf.sim.generate import Size, generate
-from tests.conftest import fast_settings
+from tests.conftest import sim_client
 
 SIZE = Size(extensions=120, trunks=12, inroutes=40, outroutes=15, ivrs=5, queues=5, wakeups=150)
 READS = {
@@ -32,19 +31,9 @@ READS = {
 }
 
 
-def client(sim: Simulator) -> PbxClient:
-    return PbxClient(
-        "http://sim",
-        DEFAULT_USERNAME,
-        DEFAULT_PASSWORD,
-        transport=sim.transport(),
-        settings=fast_settings(),
-    )
-
-
 def desired_for(sim: Simulator, tmp_path: Path) -> manifest.Desired:
     async def run() -> Any:
-        async with client(sim) as pbx:
+        async with sim_client(sim) as pbx:
             return await pbx.device_info(), await read_live(pbx)
 
     device, live = asyncio.run(run())
@@ -59,7 +48,7 @@ def test_plan_with_nothing_to_do_reads_each_kind_once(tmp_path: Path) -> None:
     sim.calls.clear()
 
     async def run() -> Any:
-        async with client(sim) as pbx:
+        async with sim_client(sim) as pbx:
             return make_plan(desired, await read_live(pbx), PlanOptions())
 
     plan = asyncio.run(run())
@@ -79,7 +68,7 @@ def test_apply_makes_one_call_per_change_and_rereads_what_it_touched(tmp_path: P
     sim.calls.clear()
 
     async def run() -> Any:
-        async with client(sim) as pbx:
+        async with sim_client(sim) as pbx:
             plan = make_plan(desired, await read_live(pbx), PlanOptions())
             return await execute(pbx, plan, desired, PlanOptions())
 
@@ -110,7 +99,7 @@ def test_identical_wakeups_for_many_rooms_are_one_call(tmp_path: Path) -> None:
     desired = manifest.load([tmp_path], env={})
 
     async def run() -> Any:
-        async with client(sim) as pbx:
+        async with sim_client(sim) as pbx:
             plan = make_plan(desired, await read_live(pbx), PlanOptions())
             return await execute(pbx, plan, desired, PlanOptions())
 
@@ -124,7 +113,7 @@ def test_wakeup_query_falls_back_per_extension(caplog: pytest.LogCaptureFixture)
     caplog.set_level(logging.DEBUG, logger="pbxconf.live")
 
     async def run() -> Any:
-        async with client(sim) as pbx:
+        async with sim_client(sim) as pbx:
             return await read_live(pbx)
 
     live = asyncio.run(run())

@@ -9,13 +9,12 @@ from textwrap import dedent
 import pytest
 
 from pbxconf import manifest
-from pbxconf.api import PbxClient
 from pbxconf.apply import ApplyResult, run_steps, verify
 from pbxconf.live import read_live
 from pbxconf.manifest import Desired
 from pbxconf.plan import Plan, PlanOptions, make_plan, parse_target
-from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
-from tests.conftest import fast_settings
+from pbxconf.sim import Simulator
+from tests.conftest import sim_client
 
 pytestmark = pytest.mark.anyio
 
@@ -44,13 +43,7 @@ class Run:
 async def converge(sim: Simulator, want: Desired, **options: object) -> Run:
     """Plan, apply, and plan again, as `pbxconf apply` does."""
     opts = PlanOptions(**options)  # type: ignore[arg-type]
-    async with PbxClient(
-        "http://sim",
-        DEFAULT_USERNAME,
-        DEFAULT_PASSWORD,
-        transport=sim.transport(),
-        settings=fast_settings(),
-    ) as pbx:
+    async with sim_client(sim) as pbx:
         plan = make_plan(want, await read_live(pbx), opts)
         if plan.errors:
             return Run(plan, ApplyResult(), plan)
@@ -60,13 +53,7 @@ async def converge(sim: Simulator, want: Desired, **options: object) -> Run:
 
 
 async def plan_only(sim: Simulator, want: Desired, **options: object) -> Plan:
-    async with PbxClient(
-        "http://sim",
-        DEFAULT_USERNAME,
-        DEFAULT_PASSWORD,
-        transport=sim.transport(),
-        settings=fast_settings(),
-    ) as pbx:
+    async with sim_client(sim) as pbx:
         return make_plan(want, await read_live(pbx), PlanOptions(**options))  # type: ignore[arg-type]
 
 
@@ -102,8 +89,12 @@ async def test_extension_update_only_touches_declared_fields(
         "username": "Reception",
         "ringtimeout": "60",
         "vmsecret": "4321",
+        # the forwarding group travels whole, so the PBX checks a consistent target
+        "busyforward": "on",
         "btransferto": "Extension",
         "btransferext": "1001",
+        "btransferprefix": "",
+        "btransfernum": "",
     }
     assert run.left.changes == [] and run.result.ok
     ext = sim.state.extensions["1000"]

@@ -9,14 +9,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pbxconf.api import PbxClient
 from pbxconf.apply import run_steps
 from pbxconf.kinds import KINDS
 from pbxconf.live import read_live
 from pbxconf.manifest import Desired
 from pbxconf.plan import PlanOptions, make_plan
-from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
-from tests.conftest import fast_settings
+from pbxconf.sim import Simulator
+from tests.conftest import sim_client
 
 EXTENSIONS = [str(n) for n in range(1000, 1020)]
 NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=8)
@@ -137,13 +136,7 @@ def manifests(draw: st.DrawFn) -> Desired:
 async def _apply(sim: Simulator, desired: Desired) -> int:
     """Plan and apply with pruning; return the number of calls made."""
     options = PlanOptions(prune=True, force=True)
-    async with PbxClient(
-        "http://sim",
-        DEFAULT_USERNAME,
-        DEFAULT_PASSWORD,
-        transport=sim.transport(),
-        settings=fast_settings(),
-    ) as pbx:
+    async with sim_client(sim) as pbx:
         plan = make_plan(desired, await read_live(pbx), options)
         assert not plan.errors, plan.errors
         result = await run_steps(pbx, plan)
@@ -152,13 +145,7 @@ async def _apply(sim: Simulator, desired: Desired) -> int:
 
 
 async def _remaining(sim: Simulator, desired: Desired) -> list[str]:
-    async with PbxClient(
-        "http://sim",
-        DEFAULT_USERNAME,
-        DEFAULT_PASSWORD,
-        transport=sim.transport(),
-        settings=fast_settings(),
-    ) as pbx:
+    async with sim_client(sim) as pbx:
         plan = make_plan(desired, await read_live(pbx), PlanOptions(prune=True, force=True))
         return [f"{c.action} {c.label} {[f.field for f in c.fields]}" for c in plan.changes]
 

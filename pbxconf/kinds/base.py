@@ -204,6 +204,34 @@ class Kind:
         return value
 
 
+class NumberedKind(Kind):
+    """Extensions, IVRs and queues: found by number, never created or deleted through the
+    API, updated with the identity plus only the fields that change, renumbered by
+    sending the new number in the same update."""
+
+    can_create = False
+    can_delete = False
+    can_rename = True
+    update_endpoint: ClassVar[str]
+    id_wire: ClassVar[str]  # the request key naming the object to update
+    # Field groups (e.g. a forwarding target and its switch) sent whole when any part
+    # changes, so the PBX always checks a consistent set.
+    together: ClassVar[tuple[str, ...]] = ()
+
+    def update_call(
+        self, key: Key, wire_id: str | None, live: Any, merged: Any, changed: Iterable[str]
+    ) -> ApiCall:
+        values = full(merged)
+        fields = set(changed) - {"number"}
+        for group in self.together:
+            if any(f.startswith(group + ".") for f in fields):
+                fields |= {f for f in values if f.startswith(group + ".")}
+        body = {self.id_wire: key[0], **self.to_wire({f: values.get(f) for f in sorted(fields)})}
+        if merged.number != key[0]:
+            body[next(w.name for w in self.wire if w.field == "number")] = merged.number
+        return self.call(self.update_endpoint, body)
+
+
 KINDS: dict[str, Kind] = {}
 
 

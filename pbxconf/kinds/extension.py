@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Wire, register
+from pbxconf.kinds.base import KindModel, NumberedKind, Wire, register
 from pbxconf.kinds.fields import INTEGER, ON_OFF, TEXT, Choice
 from pbxconf.kinds.types import Digits, Number, wire_doc
 
@@ -147,16 +147,16 @@ def _forward_wires(field: str, letter: str, switch: str) -> tuple[Wire, ...]:
 
 
 @register
-class ExtensionKind(Kind):
+class ExtensionKind(NumberedKind):
     name = "extension"
     section = "extensions"
     title = "extension"
     model = Extension
     key_fields = ("number",)
-    can_create = False
-    can_delete = False
-    can_rename = True
     query_endpoint = "extension/query"
+    update_endpoint = "extension/update"
+    id_wire = "extid"
+    together = ("always_forward", "no_answer_forward", "busy_forward")
     sensitive = frozenset({"registration.password", "user_password", "voicemail.pin"})
     wire = (
         Wire("number", "extnumber"),
@@ -211,23 +211,6 @@ class ExtensionKind(Kind):
         if field == "user_password" and isinstance(value, str):
             return md5_hex(value)
         return value
-
-    def update_call(
-        self, key: Key, wire_id: str | None, live: Any, merged: Any, changed: Any
-    ) -> ApiCall:
-        flat = _flat_changes(merged, changed)
-        body = {"extid": key[0], **self.to_wire(flat)}
-        body.pop("extnumber", None)
-        if merged.number != key[0]:
-            body["extnumber"] = merged.number
-        return self.call("extension/update", body)
-
-
-def _flat_changes(merged: Any, changed: Any) -> dict[str, Any]:
-    from pbxconf.kinds.base import full
-
-    values = full(merged)
-    return {name: values.get(name) for name in changed}
 
 
 def md5_hex(text: str) -> str:

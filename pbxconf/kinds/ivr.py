@@ -8,11 +8,11 @@ writes send camel case as the update example does.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
-from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Wire, full, register
+from pbxconf.kinds.base import KindModel, NumberedKind, Wire, register
 from pbxconf.kinds.fields import INTEGER, ON_OFF
 from pbxconf.kinds.types import Number, wire_doc
 
@@ -51,16 +51,15 @@ class Ivr(KindModel):
 
 
 @register
-class IvrKind(Kind):
+class IvrKind(NumberedKind):
     name = "ivr"
     section = "ivrs"
     title = "IVR"
     model = Ivr
     key_fields = ("number",)
-    can_create = False
-    can_delete = False
-    can_rename = True
     query_endpoint = "ivr/query"
+    update_endpoint = "ivr/update"
+    id_wire = "ivrId"  # as the update example writes it
     wire = (
         Wire("number", "ivrNumber"),
         Wire("name", "ivrName"),
@@ -75,13 +74,3 @@ class IvrKind(Kind):
         "dial_outbound_routes": "dialOutboundRoutes",
         "selected_routes": "selectedRoutes",
     }
-
-    def update_call(
-        self, key: Key, wire_id: str | None, live: Any, merged: Any, changed: Any
-    ) -> ApiCall:
-        values = full(merged)
-        body = {"ivrId": key[0], **self.to_wire({f: values.get(f) for f in changed})}
-        body.pop("ivrNumber", None)
-        if merged.number != key[0]:
-            body["ivrNumber"] = merged.number
-        return self.call("ivr/update", body)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Ref, Wire, full, register
+from pbxconf.kinds.base import KindModel, NumberedKind, Ref, Wire, register
 from pbxconf.kinds.fields import ON_OFF, SET, Choice
 from pbxconf.kinds.types import Number, wire_doc
 
@@ -147,16 +147,16 @@ class Queue(KindModel):
 
 
 @register
-class QueueKind(Kind):
+class QueueKind(NumberedKind):
     name = "queue"
     section = "queues"
     title = "queue"
     model = Queue
     key_fields = ("number",)
-    can_create = False
-    can_delete = False
-    can_rename = True
     query_endpoint = "queue/query"
+    update_endpoint = "queue/update"
+    id_wire = "queueid"
+    together = ("failover", "breakout")  # an action and its target, checked as a pair
     sensitive = frozenset({"password"})
     wire = (
         Wire("number", "queuenumber"),
@@ -207,18 +207,3 @@ class QueueKind(Kind):
             if target is not None and target.target and target.action in TARGET_KIND:
                 out.append(Ref(TARGET_KIND[target.action], (target.target,), f"{group}.target"))
         return out
-
-    def update_call(
-        self, key: Key, wire_id: str | None, live: Any, merged: Any, changed: Any
-    ) -> ApiCall:
-        values = full(merged)
-        fields = set(changed)
-        # An action and its target travel together, so the PBX checks them as a pair.
-        for group in ("failover", "breakout"):
-            if fields & {f"{group}.action", f"{group}.target"}:
-                fields |= {f for f in values if f.startswith(group + ".")}
-        body = {"queueid": key[0], **self.to_wire({f: values.get(f, "") for f in sorted(fields)})}
-        body.pop("queuenumber", None)
-        if merged.number != key[0]:
-            body["queuenumber"] = merged.number
-        return self.call("queue/update", body)
