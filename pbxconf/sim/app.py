@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -168,7 +168,10 @@ class Simulator:
     async def _handle(self, request: Request, endpoint: str) -> dict[str, Any]:
         if request.method != "POST":
             return _failed("20001")
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            return _failed("20007")  # the caller gave up mid-request; nobody reads this
         if len(raw) > MAX_REQUEST_BYTES:
             return _failed("20000")
         try:

@@ -4,6 +4,7 @@ out-of-band edits; on the simulator's state directly and through the admin endpo
 from __future__ import annotations
 
 import json
+import logging
 
 import httpx
 import pytest
@@ -201,3 +202,20 @@ def test_fault_on_the_nth_call(sim: Simulator, admin: httpx.Client, raw: httpx.C
     admin.post("/admin/faults", json={"action": "errno", "errno": "10003", "nth": 2})
     answers = [raw.post("/api/v1.1.0/login", json={}).json().get("errno") for _ in range(3)]
     assert answers == ["10004", "10003", "10004"]
+
+
+def test_a_caller_hanging_up_mid_request_is_not_a_server_error(
+    server,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+) -> None:
+    import socket
+    import time
+
+    caplog.set_level(logging.ERROR)
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(
+            b"POST /api/v1.1.0/extension/query?token=x HTTP/1.1\r\nHost: pbx\r\n"
+            b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"ext'
+        )
+    time.sleep(0.3)
+    assert "Exception in ASGI application" not in caplog.text
