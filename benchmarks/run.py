@@ -120,6 +120,7 @@ class SimProcess:
                 str(latency_ms),
                 "--write-interval-ms",
                 str(write_interval_ms),
+                "--no-events",  # nobody listens for reports here; pushing them costs the PBX
             ],
             stdout=subprocess.PIPE,
             text=True,

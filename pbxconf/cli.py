@@ -534,6 +534,9 @@ def sim() -> None:
 
 
 @sim.command("serve")
+@click.option(
+    "--no-events", is_flag=True, help="Do not push event reports (benchmarks: nobody listens)."
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8460, show_default=True)
 @click.option(
@@ -596,6 +599,7 @@ def sim_serve(
     password: str,
     certfile: str | None,
     keyfile: str | None,
+    no_events: bool,
 ) -> None:
     """Run the simulator over HTTP(S) until interrupted."""
     from pbxconf.connect import is_loopback_host, load_sim_state, save_sim_state
@@ -615,6 +619,7 @@ def sim_serve(
         spelling=spelling,
     )
     simulator = Simulator(state=load_sim_state(state_file), settings=settings)
+    simulator.events.enabled = not no_events
     try:
         sock = bind(host, port)
     except OSError as err:
