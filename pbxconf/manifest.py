@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -97,7 +97,7 @@ class Settings(BaseModel):
         description="Delete objects on the PBX that no manifest names: true for every kind, "
         "or per kind. Objects with `protect: true` are never deleted.",
     )
-    safety: Safety = Field(default_factory=Safety)
+    safety: Safety = Field(default_factory=lambda: Safety())
     protect: dict[Section, list[str | int]] = Field(
         default_factory=dict,
         description="Objects never deleted, even when pruning, by identity: numbers or names "
@@ -120,7 +120,7 @@ class Settings(BaseModel):
 @dataclass
 class Desired:
     state: State = field(default_factory=State)
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=lambda: Settings())
     # kind -> identity keys that exist on the PBX only (checked by plan).
     external: dict[str, set[Key]] = field(default_factory=dict)
     positions: dict[tuple[str, Key], Position] = field(default_factory=dict)
@@ -728,7 +728,9 @@ def manifest_model() -> type[BaseModel]:
         ),
     }
     for kind in ORDERED_KINDS:
-        fields[kind.section] = (list[kind.json_schema_model()] | None, None)  # type: ignore[name-defined]
+        item = kind.json_schema_model()
+        # A model built at run time: its field types are values here, not annotations.
+        fields[kind.section] = (Optional[list[item]], None)  # type: ignore[valid-type]  # noqa: UP045
     model = create_model(  # type: ignore[call-overload]
         "PbxconfManifest", __config__=ConfigDict(extra="forbid"), **fields
     )

@@ -18,7 +18,7 @@ from pbxconf.kinds import KINDS, ApiCall
 from pbxconf.plan import SYMBOLS, Change, FieldChange, Plan
 
 MASK = "(sensitive)"
-JSON_FORMAT_VERSION = 1
+JSON_FORMAT_VERSION: Literal[1] = 1
 COLOURS = {
     "create": "green",
     "update": "yellow",

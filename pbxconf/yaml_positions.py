@@ -104,7 +104,7 @@ class _Converter:
             )
         if depth > self.max_depth:
             raise YamlRefused(f"nested deeper than {self.max_depth} levels", *_mark(node))
-        tag = node.tag  # a property that builds a string: read it once
+        tag = node.tag or ""  # a property that builds a string: read it once
         if isinstance(node, ScalarNode):
             return self.scalar(node, tag)
         if tag not in PLAIN_COLLECTION_TAGS:

@@ -769,7 +769,8 @@ class PbxState:
 
     def selected_routes(self, extnumber: str) -> tuple[str, str]:
         """(selectoutroute, unselectoutroute) of an extension: the routes' extension lists."""
-        chosen, other = [], []
+        chosen: list[str] = []
+        other: list[str] = []
         for route in self.outroutes.values():
             members = split_list(route.get("extensions"))
             (chosen if extnumber in members else other).append(route["name"])
