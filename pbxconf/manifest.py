@@ -728,7 +728,7 @@ def manifest_model() -> type[BaseModel]:
         ),
     }
     for kind in ORDERED_KINDS:
-        item = kind.json_schema_model()
+        item = kind.model
         # A model built at run time: its field types are values here, not annotations.
         fields[kind.section] = (Optional[list[item]], None)  # type: ignore[valid-type]  # noqa: UP045
     model = create_model(  # type: ignore[call-overload]

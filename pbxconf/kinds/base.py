@@ -10,7 +10,7 @@ where its endpoint is shaped differently (see each module's docstring).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -88,8 +88,6 @@ class Kind:
     sensitive: ClassVar[frozenset[str]] = frozenset()
     # Canonical name -> wire name of fields the API reads but cannot write.
     read_only: ClassVar[Mapping[str, str]] = {}
-    # Wire keys that are runtime state, never configuration.
-    runtime: ClassVar[frozenset[str]] = frozenset()
     # Manifest fields that belong elsewhere: name -> where to declare them instead.
     moved: ClassVar[Mapping[str, str]] = {}
     query_endpoint: ClassVar[str] = ""
@@ -121,9 +119,6 @@ class Kind:
 
     def validate(self, data: Any) -> Any:
         return self._adapter.validate_python(data)
-
-    def json_schema_model(self) -> Any:
-        return self.model
 
     # ---- reading -----------------------------------------------------------------------
 
@@ -242,10 +237,6 @@ def register(kind_class: type[Kind]) -> type[Kind]:
     return kind_class
 
 
-def kind_by_section(section: str) -> Kind | None:
-    return next((k for k in KINDS.values() if k.section == section), None)
-
-
 # ---- dotted-field helpers -------------------------------------------------------------
 
 
@@ -284,6 +275,3 @@ def declared(obj: BaseModel) -> dict[str, Any]:
 def full(obj: BaseModel) -> dict[str, Any]:
     flat = flatten(obj.model_dump(mode="json", exclude_none=True))
     return {k: v for k, v in flat.items() if k.split(".")[0] not in META_FIELDS}
-
-
-Validator = Callable[[Any], Any]

@@ -17,14 +17,10 @@ class DecodeError(ValueError):
 
 @dataclass(frozen=True)
 class Text:
-    # True where an empty string means "not set" (an unused forwarding target, say).
-    blank_is_unset: bool = False
-
     def decode(self, raw: Any) -> Any:
         if isinstance(raw, (dict, list)):
             raise DecodeError(f"expected text, got {type(raw).__name__}")
-        text = "" if raw is None else str(raw)
-        return None if self.blank_is_unset and text == "" else text
+        return "" if raw is None else str(raw)
 
     def encode(self, value: Any) -> Any:
         return "" if value is None else str(value)
@@ -116,7 +112,6 @@ def natural_key(text: str) -> tuple[int, int | str]:
 
 
 TEXT = Text()
-MAYBE = Text(blank_is_unset=True)
 INTEGER = Integer()
 ON_OFF = OnOff()
 SET = CommaList(ordered=False)

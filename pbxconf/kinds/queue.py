@@ -189,7 +189,6 @@ class QueueKind(NumberedKind):
         "join_announce": "joinannounce",
         "user_announce": "userannounce",
     }
-    runtime = frozenset({"dynamicagents"})
     moved = {
         "dynamic_agents": "dynamic agents log in and out at run time; they are not configuration"
     }

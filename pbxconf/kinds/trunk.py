@@ -161,7 +161,6 @@ class TrunkKind(Kind):
         Wire("dod", "extensionsdod", DodList("extension")),
         Wire("group_dod", "extensionsgroupdod", DodList("group")),
     )
-    runtime = frozenset({"status"})
 
     def fit(self, data: dict[str, Any]) -> dict[str, Any]:
         allowed = TYPE_FIELDS.get(str(data.get("type")), set(data))

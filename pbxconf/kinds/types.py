@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
@@ -23,8 +22,6 @@ Number = Annotated[str, _AS_TEXT, Field(pattern=r"^[0-9]+$")]
 Digits = Annotated[str, _AS_TEXT, Field(pattern=r"^[0-9]*$")]
 Name = Annotated[str, Field(min_length=1, pattern=r"^[^,]+$")]
 Time = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
-
-HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 def wire_doc(wire: str) -> str:

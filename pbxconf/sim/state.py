@@ -767,15 +767,6 @@ class PbxState:
                 out.setdefault(ext, []).append(route["name"])
         return out
 
-    def selected_routes(self, extnumber: str) -> tuple[str, str]:
-        """(selectoutroute, unselectoutroute) of an extension: the routes' extension lists."""
-        chosen: list[str] = []
-        other: list[str] = []
-        for route in self.outroutes.values():
-            members = split_list(route.get("extensions"))
-            (chosen if extnumber in members else other).append(route["name"])
-        return ",".join(chosen), ",".join(other)
-
     # ---- IVRs --------------------------------------------------------------------------
 
     def query_ivrs(self, ivrids: str | None) -> list[Record]:

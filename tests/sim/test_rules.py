@@ -91,9 +91,15 @@ def test_trunk_rename_carries_routes(state: PbxState) -> None:
 def test_selectoutroute_is_the_routes_extension_lists(state: PbxState) -> None:
     state.add_outroute({"name": "r1", "prefix": "9", "trunks": "carrier", "extensions": "1000"})
     state.add_outroute({"name": "r2", "prefix": "8", "trunks": "carrier", "extensions": ""})
-    assert state.selected_routes("1000") == ("r1", "r2")
+    sim = Simulator(state=state)
+
+    def seen() -> tuple[str, str]:
+        (ext,) = handlers.extension_query(sim, {"extid": "1000"})["extinfos"]
+        return ext["selectoutroute"], ext["unselectoutroute"]
+
+    assert seen() == ("r1", "r2")
     state.update_extension({"extid": "1000", "selectoutroute": "r2"})
-    assert state.selected_routes("1000") == ("r2", "r1")
+    assert seen() == ("r2", "r1")
     assert errno_of(state.update_extension, {"extid": "1000", "selectoutroute": "nope"}) == "10033"
 
 
