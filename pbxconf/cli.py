@@ -10,6 +10,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -503,12 +504,11 @@ def stop_on_signals(stop: StopFlag) -> Iterator[None]:
         stop.requested = name
         click.echo(f"\n{name}: finishing the call in flight, then stopping...", err=True)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+    # Signal handlers live on the main thread, and asyncio has none on Windows.
+    if threading.current_thread() is threading.main_thread() and sys.platform != "win32":
+        for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, request, sig.name)
             installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread (tests), or no signals here
     try:
         yield
     finally:
