@@ -540,7 +540,7 @@ class _Loader:
                 self.error(
                     position,
                     f"{kind.label(key)}.{ref.path}",
-                    f"{target.title} `{target.describe_key(ref.key).split('=', 1)[1]}` is not "
+                    f"{target.title} `{target.key_text(ref.key)}` is not "
                     f"declared in the manifests; declare it under `{target.section}`, or list it "
                     f"under `external: {target.section}` if it exists only on the PBX",
                 )

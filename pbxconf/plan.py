@@ -200,7 +200,7 @@ class _Planner:
             else:
                 where = self.desired.positions.get((kind.name, key))
                 reason = (
-                    f"{kind.title} {kind.describe_key(key).split('=', 1)[1]} is not on the PBX and "
+                    f"{kind.title} {kind.key_text(key)} is not on the PBX and "
                     f"the API cannot create {kind.title}s: create it in the PBX's web page "
                     "(or fix the number), then plan again"
                 )

@@ -55,7 +55,7 @@ def _headline(change: Change) -> str:
     symbol = SYMBOLS[change.action]
     if change.action == "rename":
         assert change.old_key is not None
-        old = KINDS[change.kind].describe_key(change.old_key).split("=", 1)[1]
+        old = KINDS[change.kind].key_text(change.old_key)
         return f"{symbol} {change.label} (renamed from {old})"
     if change.action == "cannot":
         return f"{symbol} {change.label}: cannot: {change.reason}"

@@ -107,6 +107,10 @@ class Kind:
     def key_of(self, obj: Any) -> Key:
         return tuple(str(getattr(obj, f)) for f in self.key_fields)
 
+    def key_text(self, key: Key) -> str:
+        """The identity as a person writes it: `1000`, `carrier`, `1000,07:00`."""
+        return ",".join(key)
+
     def describe_key(self, key: Key) -> str:
         return ",".join(f"{f}={v}" for f, v in zip(self.key_fields, key, strict=True))
 
