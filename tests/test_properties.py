@@ -15,6 +15,7 @@ from pbxconf.live import read_live
 from pbxconf.manifest import Desired
 from pbxconf.plan import PlanOptions, make_plan
 from pbxconf.sim import Simulator
+from pbxconf.sim.chaos import READS
 from tests.conftest import sim_client
 
 EXTENSIONS = [str(n) for n in range(1000, 1020)]
@@ -164,15 +165,4 @@ def test_apply_converges_and_a_second_apply_makes_no_call(before: Desired, after
     assert len(names) == len(set(names))  # nothing created twice
 
 
-_READS = {
-    "login",
-    "logout",
-    "token/refresh",
-    "extension/query",
-    "siptrunk/query",
-    "inroute/query",
-    "outroute/query",
-    "ivr/query",
-    "queue/query",
-    "wakeupcall/query",
-}
+_READS = {"login", "logout", "token/refresh", *READS}

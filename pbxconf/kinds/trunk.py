@@ -85,21 +85,31 @@ class TrunkBase(KindModel):
         return sorted(value, key=lambda d: (d.group, d.number, d.name)) if value else value
 
 
+# The fields the trunk types share, declared once.
+Host = Annotated[str, Field(min_length=1, description="Provider host or IP. " + wire_doc("host"))]
+Domain = Annotated[str, Field(min_length=1, description=wire_doc("domain"))]
+UserName = Annotated[str, Field(min_length=1, description=wire_doc("username"))]
+AuthName = Annotated[str, Field(min_length=1, description=wire_doc("authname"))]
+Password = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        description="Sensitive; needed to create the trunk, optional to manage an existing one "
+        "(exports with `--secrets redact` leave it out). " + wire_doc("password"),
+    ),
+]
+
+
 class RegisterTrunk(TrunkBase):
     """A trunk that registers to a SIP provider."""
 
     type: Literal["register"] = Field(description=wire_doc("trunktype"))
-    host: str = Field(min_length=1, description="Provider host or IP. " + wire_doc("host"))
+    host: Host
     port: Port = Field(description=wire_doc("port"))
-    domain: str = Field(min_length=1, description=wire_doc("domain"))
-    username: str = Field(min_length=1, description=wire_doc("username"))
-    auth_name: str = Field(min_length=1, description=wire_doc("authname"))
-    password: str | None = Field(
-        None,
-        min_length=1,
-        description="Sensitive; needed to create the trunk, optional to manage an existing one (exports with `--secrets redact` leave it out). "
-        + wire_doc("password"),
-    )
+    domain: Domain
+    username: UserName
+    auth_name: AuthName
+    password: Password = None
     from_user: str | None = Field(
         None,
         description="From header user; empty if the provider does not support it. "
@@ -111,23 +121,18 @@ class PeerTrunk(TrunkBase):
     """A peer-to-peer trunk (no registration)."""
 
     type: Literal["peer"] = Field(description=wire_doc("trunktype"))
-    host: str = Field(min_length=1, description=wire_doc("host"))
+    host: Host
     port: Port = Field(description=wire_doc("port"))
-    domain: str = Field(min_length=1, description=wire_doc("domain"))
+    domain: Domain
 
 
 class AccountTrunk(TrunkBase):
     """A trunk another PBX registers to with an account."""
 
     type: Literal["account"] = Field(description=wire_doc("trunktype"))
-    username: str = Field(min_length=1, description=wire_doc("username"))
-    auth_name: str = Field(min_length=1, description=wire_doc("authname"))
-    password: str | None = Field(
-        None,
-        min_length=1,
-        description="Sensitive; needed to create the trunk, optional to manage an existing one (exports with `--secrets redact` leave it out). "
-        + wire_doc("password"),
-    )
+    username: UserName
+    auth_name: AuthName
+    password: Password = None
 
 
 Trunk = Annotated[RegisterTrunk | PeerTrunk | AccountTrunk, Field(discriminator="type")]
