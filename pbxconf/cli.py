@@ -387,10 +387,8 @@ def apply(
                 click.echo("Nothing was changed.")
                 return 1
             stop = StopFlag()
-            with stop_on_signals(stop):
-                result = await execute(
-                    pbx, the_plan, desired, options, progress_printer(len(the_plan.calls)), stop
-                )
+            with stop_on_signals(stop), progress_display(sys.stderr.isatty()) as progress:
+                result = await execute(pbx, the_plan, desired, options, progress, stop)
             if result.failed is not None or result.interrupted:
                 for line in describe_failure(result):
                     click.echo(line, err=True)
@@ -516,16 +514,44 @@ def stop_on_signals(stop: StopFlag) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
-def progress_printer(total: int) -> Progress:
-    """One line per call on stderr: `[3/12] siptrunk/add ... ok`."""
+@contextlib.contextmanager
+def progress_display(terminal: bool) -> Iterator[Progress]:
+    """Apply's progress on stderr: a progress bar on a terminal (rich), and one line per
+    call elsewhere, which is what a CI log wants: `[3/12] siptrunk/add ... ok`."""
+    if not terminal:
 
-    def show(index: int, count: int, call: ApiCall, state: str) -> None:
-        if state == "start":
-            click.echo(f"[{index}/{count}] {call.endpoint} ...", err=True, nl=False)
-        else:
-            click.echo(" ok" if state == "done" else " FAILED", err=True)
+        def line(index: int, count: int, call: ApiCall, state: str) -> None:
+            if state == "start":
+                click.echo(f"[{index}/{count}] {call.endpoint} ...", err=True, nl=False)
+            else:
+                click.echo(" ok" if state == "done" else " FAILED", err=True)
 
-    return show
+        yield line
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    columns = (
+        TextColumn("{task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Bar(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task("applying", total=None)
+
+        def show(index: int, count: int, call: ApiCall, state: str) -> None:
+            done = bar.tasks[0].completed
+            if state == "start":
+                # After a re-read the remaining plan is counted afresh: keep the total honest.
+                bar.update(task, description=call.endpoint, total=done + count - index + 1)
+            elif state == "done":
+                bar.advance(task)
+            else:
+                bar.console.print(f"[red]FAILED[/red] {call.endpoint}")
+
+        yield show
 
 
 @main.group()

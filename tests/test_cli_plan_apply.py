@@ -280,3 +280,18 @@ def test_no_output_contains_a_secret(office: Path, state: Path, tmp_path: Path) 
             assert value not in text
     # ...while the PBX did get them.
     assert "Qwerty-Carrier-4242" in state.read_text()
+
+
+def test_progress_bar_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from pbxconf.cli import progress_display
+    from pbxconf.kinds import ApiCall
+
+    call = ApiCall("siptrunk/add", {})
+    with progress_display(terminal=True) as show:
+        show(1, 2, call, "start")
+        show(1, 2, call, "done")
+        show(2, 2, call, "start")
+        show(2, 2, call, "failed")
+    err = capsys.readouterr().err
+    assert "FAILED siptrunk/add" in err
+    assert "1/2" in err  # one of two calls done when it stopped
