@@ -561,6 +561,12 @@ def sim() -> None:
 
 @sim.command("serve")
 @click.option(
+    "--generate",
+    type=click.Choice(["S", "M", "L"]),
+    help="Start from a generated PBX of this size instead of the factory one (see README, Performance).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="With --generate: the seed.")
+@click.option(
     "--no-events", is_flag=True, help="Do not push event reports (benchmarks: nobody listens)."
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -626,6 +632,8 @@ def sim_serve(
     certfile: str | None,
     keyfile: str | None,
     no_events: bool,
+    generate: str | None,
+    seed: int,
 ) -> None:
     """Run the simulator over HTTP(S) until interrupted."""
     from pbxconf.connect import is_loopback_host, load_sim_state, save_sim_state
@@ -644,7 +652,16 @@ def sim_serve(
         latency=latency_ms / 1000,
         spelling=spelling,
     )
-    simulator = Simulator(state=load_sim_state(state_file), settings=settings)
+    if generate and state_file:
+        raise click.UsageError("give either --state or --generate, not both")
+    if generate:
+        from pbxconf.sim.generate import SIZES
+        from pbxconf.sim.generate import generate as generated
+
+        state = generated(SIZES[generate], seed=seed)
+    else:
+        state = load_sim_state(state_file)
+    simulator = Simulator(state=state, settings=settings)
     simulator.events.enabled = not no_events
     try:
         sock = bind(host, port)

@@ -159,3 +159,26 @@ def test_sim_serve_port_in_use(server: ThreadedServer) -> None:
     code, _, err = run("sim", "serve", "--port", str(server.port))
     assert code == 1
     assert f"cannot listen on 127.0.0.1:{server.port}" in err
+
+
+def test_sim_serve_generate_and_state_are_exclusive(tmp_path: Path) -> None:
+    code, _, err = run("sim", "serve", "--generate", "M", "--state", str(tmp_path / "s.json"))
+    assert code == 2 and "either --state or --generate" in err
+
+
+def test_sim_serve_generated_pbx() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pbxconf", "sim", "serve", "--port", "0", "--generate", "M"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split()[-1]
+        code, out, err = run("info", "--url", url, "--username", "api", "--password", "pbxconf-sim")
+        assert code == 0, err
+        assert "Extensions:      500/500" in out
+    finally:
+        proc.terminate()
+        proc.wait(10)
