@@ -22,6 +22,10 @@ log = logging.getLogger("pbxconf.live")
 WAKEUP_BATCH = 5000
 
 
+# Added by firmware 81.8.0.42 (the manual's changelog); older PBXes answer 10003.
+NEWER_ENDPOINTS = ("siptrunk/query", "inroute/query", "outroute/query")
+
+
 class LiveReadError(Exception):
     """The PBX answered something pbxconf cannot understand as configuration."""
 
@@ -39,7 +43,15 @@ async def read_live(client: PbxClient, kinds: Iterable[str] | None = None) -> St
     }
     needs_extensions = "wakeup_call" in wanted
     jobs = [k for k in readers if k in wanted or (k == "extension" and needs_extensions)]
-    results = await asyncio.gather(*(readers[k]() for k in jobs))
+    try:
+        results = await asyncio.gather(*(readers[k]() for k in jobs))
+    except ApiError as err:
+        if err.errno == "10003" and err.call in NEWER_ENDPOINTS:
+            raise LiveReadError(
+                f"{err}. The SIP trunk and route endpoints need PBX firmware 81.8.0.42 or "
+                "later: check it with `pbxconf info`"
+            ) from None
+        raise
     records = dict(zip(jobs, results, strict=True))
     for kind_name in jobs:
         if kind_name in wanted:

@@ -295,3 +295,19 @@ def test_progress_bar_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "FAILED siptrunk/add" in err
     assert "1/2" in err  # one of two calls done when it stopped
+
+
+def test_old_firmware_is_explained() -> None:
+    sim = Simulator()
+    sim.state.device["firmwarever"] = "81.8.0.4"  # before the trunk and route endpoints
+    server = ThreadedServer(sim).start()
+    try:
+        result = cli("plan", str(EXAMPLES / "small-office"), *tcp_args(server))
+    finally:
+        server.stop()
+    assert result.exit_code == 1
+    assert (
+        "siptrunk/query: errno 10003 (the API does not support this request). The SIP "
+        "trunk and route endpoints need PBX firmware 81.8.0.42 or later: check it with "
+        "`pbxconf info`"
+    ) in result.stderr

@@ -38,6 +38,9 @@ CORS = {
 DEFAULT_USERNAME = "api"
 DEFAULT_PASSWORD = "pbxconf-sim"
 MAX_REQUEST_BYTES = 1024 * 1024
+# The manual's changelog: SIP trunk and route endpoints came with firmware 81.8.0.42.
+FIRMWARE_GATED = ("siptrunk/", "inroute/", "outroute/")
+TRUNK_ROUTE_FIRMWARE = (81, 8, 0, 42)
 
 
 @dataclass
@@ -193,7 +196,7 @@ class Simulator:
             self.sessions.pop(token, None)
             return {"status": "Success"}
         route = API_ENDPOINTS.get(endpoint)
-        if route is None:
+        if route is None or (endpoint.startswith(FIRMWARE_GATED) and self._firmware_too_old()):
             return _failed("10003")
         now = self.clock.now()
         if route.write and now - self.last_write < self.settings.write_interval:
@@ -207,6 +210,13 @@ class Simulator:
             self.last_write = now
             self._report(changes)
         return {"status": "Success", **answer}
+
+    def _firmware_too_old(self) -> bool:
+        try:
+            version = tuple(int(p) for p in str(self.state.device.get("firmwarever")).split("."))
+        except ValueError:
+            return False
+        return version < TRUNK_ROUTE_FIRMWARE
 
     def _login(self, body: dict[str, Any], client_ip: str) -> dict[str, Any]:
         now = self.clock.now()

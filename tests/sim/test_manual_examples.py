@@ -320,3 +320,12 @@ def test_protocol_errors(
 def test_unknown_endpoint_and_no_create_for_extensions(raw: httpx.Client, token: str) -> None:
     for endpoint in ("extension/add", "ivr/delete", "queue/add"):
         assert post(raw, token, endpoint, {}) == {"status": "Failed", "errno": "10003"}
+
+
+def test_trunk_and_route_endpoints_need_firmware_81_8_0_42(
+    raw: httpx.Client, token: str, sim: Simulator
+) -> None:
+    sim.state.device["firmwarever"] = "81.8.0.4"
+    for endpoint in ("siptrunk/query", "inroute/query", "outroute/add"):
+        assert post(raw, token, endpoint, {"name": "all", "trunkname": "all"})["errno"] == "10003"
+    assert post(raw, token, "extension/query")["status"] == "Success"
