@@ -125,7 +125,8 @@ def _header(device: dict[str, Any], secrets: str) -> str:
 
 # Text that YAML reads back as the same string when written bare: it starts with a letter
 # and holds only letters, digits, spaces and . @ / + - _ (no `: `, `#`, quotes, braces).
-_PLAIN = re.compile(r"^[^\W\d_][\w .@/+-]*(?<! )$")
+# (fullmatch: `$` would also match before a trailing newline)
+_PLAIN = re.compile(r"[^\W\d_][\w .@/+-]*(?<! )")
 # Bare words YAML 1.1 or 1.2 would read as booleans or null.
 _RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "none", "~"}
 
@@ -138,9 +139,32 @@ def _scalar(value: Any) -> str:
     if isinstance(value, (int, float)):
         return json.dumps(value)
     text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _RESERVED:
+    if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED:
         return text
-    return json.dumps(text)  # a JSON string is a valid YAML double-quoted scalar
+    return _quoted(text)
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# Characters YAML will not take as they are inside quotes, or reads as line breaks
+# (NEL, LINE and PARAGRAPH SEPARATOR), or as a byte-order mark.
+_NEEDS_ESCAPE = {0x7F, 0x85, 0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF}
+
+
+def _quoted(text: str) -> str:
+    """A YAML double-quoted scalar: UTF-8 kept as it is, the rest escaped."""
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append("\\uFFFD")  # a lone surrogate is not text; nothing can hold it
+        elif code < 0x20 or 0x80 <= code <= 0x9F or code in _NEEDS_ESCAPE:
+            out.append(f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
 
 
 def _dump(document: dict[str, Any]) -> str:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pbxconf import manifest
 from pbxconf.cli import main
@@ -292,3 +295,19 @@ def test_export_writer_round_trips_awkward_text() -> None:
     back = load(_dump(doc), max_depth=40, max_nodes=10_000)
     assert list(back["v"]) == AWKWARD
     assert back["e"] == [] and back["o"] == {} and back["n"] == [{"a": 1, "b": [True, None]}]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(st.text(max_size=30), max_size=8),
+    numbers=st.lists(st.integers() | st.booleans() | st.none(), max_size=4),
+)
+def test_export_writer_round_trips_any_text(texts: list[str], numbers: list[Any]) -> None:
+    from pbxconf.export import _dump
+    from pbxconf.yaml_positions import load
+
+    doc = {"texts": texts, "values": numbers, "nested": {"k": texts[:2], "m": {"x": "y"}}}
+    back = load(_dump(doc), max_depth=40, max_nodes=100_000)
+    assert list(back["texts"]) == texts
+    assert list(back["values"]) == numbers
+    assert list(back["nested"]["k"]) == texts[:2]
