@@ -369,3 +369,13 @@ def test_examples_follow_the_json_schema(example: Path) -> None:
         assert first == "# yaml-language-server: $schema=../../schemas/pbxconf.schema.json"
         data = json.loads(json.dumps(YAML(typ="safe").load(path.read_text())))
         jsonschema.validate(data, schema)
+
+
+@pytest.mark.parametrize("name", [" carrier", "carrier ", "a,b"])
+def test_names_that_a_comma_list_would_mangle_are_refused(tmp_path: Path, name: str) -> None:
+    text = (
+        f"version: 1\ntrunks:\n  - {{name: {json.dumps(name)}, type: peer, host: h, "
+        "port: 5060, domain: d}\n"
+    )
+    assert "trunks[name=" in only_error(tmp_path, text)
+    assert "expected to match pattern" in only_error(tmp_path, text)

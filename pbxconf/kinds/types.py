@@ -20,7 +20,9 @@ def _number_text(value: Any) -> Any:
 _AS_TEXT = BeforeValidator(_number_text, json_schema_input_type=str | int)
 Number = Annotated[str, _AS_TEXT, Field(pattern=r"^[0-9]+$")]
 Digits = Annotated[str, _AS_TEXT, Field(pattern=r"^[0-9]*$")]
-Name = Annotated[str, Field(min_length=1, pattern=r"^[^,]+$")]
+# No commas (names travel in comma lists) and no space at either end (the PBX trims the
+# pieces of a comma list, so such a name could never be matched).
+Name = Annotated[str, Field(min_length=1, pattern=r"^[^,\s](?:[^,]*[^,\s])?$")]
 Time = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
