@@ -70,10 +70,14 @@ def _decode_into(state: State, kind: Kind, records: list[dict[str, Any]]) -> Non
         except DecodeError as err:
             ident = ", ".join(f"{k}={v}" for k, v in list(record.items())[:2])
             raise LiveReadError(
-                f"{kind.query_endpoint}: the PBX answered a {kind.title} ({ident}) pbxconf "
+                f"{kind.query_endpoint}: the PBX answered {_a(kind.title)} ({ident}) pbxconf "
                 f"cannot read: {err}"
             ) from None
         state.add(kind.name, obj, kind.wire_id(record))
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[0].lower() in "aeiou" or noun.startswith("IVR") else "a ") + noun
 
 
 async def read_wakeups(client: PbxClient, extensions: list[str]) -> list[dict[str, Any]]:

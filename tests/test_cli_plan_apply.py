@@ -311,3 +311,17 @@ def test_old_firmware_is_explained() -> None:
         "trunk and route endpoints need PBX firmware 81.8.0.42 or later: check it with "
         "`pbxconf info`"
     ) in result.stderr
+
+
+def test_a_value_the_manual_does_not_know_is_a_clear_error(state: Path) -> None:
+    cli("info", *sim_args(state))  # writes the factory state
+    data = json.loads(state.read_text())
+    data["extensions"][0]["ringtimeout"] = "45"  # set in the web page, not in the manual
+    state.write_text(json.dumps(data))
+    result = cli("plan", str(EXAMPLES / "small-office"), *sim_args(state))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "Error: extension/query: the PBX answered an extension (extnumber=1000, "
+        "username=Extension 1000) pbxconf cannot read: `ringtimeout`: '45' is not one of "
+        "the manual's values"
+    )
