@@ -379,3 +379,11 @@ def test_names_that_a_comma_list_would_mangle_are_refused(tmp_path: Path, name: 
     )
     assert "trunks[name=" in only_error(tmp_path, text)
     assert "expected to match pattern" in only_error(tmp_path, text)
+
+
+def test_the_readme_example_validates(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("```yaml\n") + len("```yaml\n")
+    (tmp_path / "pbx.yaml").write_text(readme[start : readme.index("```", start)])
+    desired = manifest.load([tmp_path], env={})
+    assert desired.state.get("extension", ("1000",)).voicemail.pin == "4321"
