@@ -37,6 +37,20 @@ def fast_settings(**overrides: float) -> ClientSettings:
     return settings
 
 
+def connect_args(server: ThreadedServer) -> list[str]:
+    """CLI options that reach a simulator over TCP, writes unspaced (tests are not a PBX)."""
+    return [
+        "--url",
+        server.url,
+        "--username",
+        DEFAULT_USERNAME,
+        "--password",
+        DEFAULT_PASSWORD,
+        "--write-interval",
+        "0",
+    ]
+
+
 def sim_client(sim: Simulator) -> PbxClient:
     """A client of an in-process simulator (no TCP): for tests of the layers above."""
     return PbxClient(

@@ -16,6 +16,7 @@ from pbxconf.cli import main
 from pbxconf.schema import schema_files
 from pbxconf.sim import Simulator
 from pbxconf.sim.server import ThreadedServer
+from tests.conftest import connect_args
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -230,17 +231,13 @@ def server() -> Iterator[ThreadedServer]:
     running.stop()
 
 
-def tcp_args(server: ThreadedServer) -> list[str]:
-    return ["--url", server.url, "--username", "api", "--password", "pbxconf-sim"]
-
-
 def test_failed_call_stops_and_a_second_apply_converges(server: ThreadedServer) -> None:
     httpx.post(
         server.url + "/admin/faults",
         json={"action": "errno", "errno": "10003", "path": "outroute/add"},
     )
     office = str(EXAMPLES / "small-office")
-    first = cli("apply", office, *tcp_args(server), "--auto-approve")
+    first = cli("apply", office, *connect_args(server), "--auto-approve")
     assert first.exit_code == 1
     assert "Done: 9 call(s)." in first.stderr
     assert (
@@ -249,10 +246,10 @@ def test_failed_call_stops_and_a_second_apply_converges(server: ThreadedServer) 
     ) in first.stderr
     assert "Not run: 3 call(s): outroute/add, inroute/add, inroute/add" in first.stderr
     assert "run apply again" in first.stderr
-    second = cli("apply", office, *tcp_args(server), "--auto-approve")
+    second = cli("apply", office, *connect_args(server), "--auto-approve")
     assert second.exit_code == 0, second.output
     assert "Plan: 4 to create, 0 to update" in second.stdout
-    assert cli("plan", office, *tcp_args(server), "--detailed-exitcode").exit_code == 0
+    assert cli("plan", office, *connect_args(server), "--detailed-exitcode").exit_code == 0
 
 
 # ---- secrets never print -------------------------------------------------------------
@@ -302,7 +299,7 @@ def test_old_firmware_is_explained() -> None:
     sim.state.device["firmwarever"] = "81.8.0.4"  # before the trunk and route endpoints
     server = ThreadedServer(sim).start()
     try:
-        result = cli("plan", str(EXAMPLES / "small-office"), *tcp_args(server))
+        result = cli("plan", str(EXAMPLES / "small-office"), *connect_args(server))
     finally:
         server.stop()
     assert result.exit_code == 1

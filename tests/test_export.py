@@ -17,6 +17,7 @@ from pbxconf.cli import main
 from pbxconf.sim import Simulator
 from pbxconf.sim.generate import Size, generate
 from pbxconf.sim.server import ThreadedServer
+from tests.conftest import connect_args
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ["small-office", "hotel", "call-centre"]
@@ -40,27 +41,14 @@ def cli(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(main, list(args), env=env)
 
 
-def on(server: ThreadedServer) -> list[str]:
-    return [
-        "--url",
-        server.url,
-        "--username",
-        "api",
-        "--password",
-        "pbxconf-sim",
-        "--write-interval",
-        "0",
-    ]
-
-
 def apply_ok(path: Path | str, server: ThreadedServer, *extra: str) -> Result:
-    result = cli("apply", str(path), *on(server), "--auto-approve", "--force", *extra)
+    result = cli("apply", str(path), *connect_args(server), "--auto-approve", "--force", *extra)
     assert result.exit_code == 0, result.output
     return result
 
 
 def export(server: ThreadedServer, out: Path, *extra: str) -> Result:
-    result = cli("export", *on(server), "-o", str(out), *extra)
+    result = cli("export", *connect_args(server), "-o", str(out), *extra)
     assert result.exit_code == 0, result.output
     return result
 
@@ -114,7 +102,9 @@ def test_round_trip_plans_no_changes(mode: str, pbx_a: ThreadedServer, tmp_path:
                 continue
             name, where = line.split()
             env[name] = _value_of(state, where.strip("()"))
-    plan = cli("plan", str(tmp_path / "pbx.yaml"), *on(pbx_a), "--detailed-exitcode", env=env)
+    plan = cli(
+        "plan", str(tmp_path / "pbx.yaml"), *connect_args(pbx_a), "--detailed-exitcode", env=env
+    )
     assert plan.exit_code == 0, plan.output
     assert "No changes" in plan.stdout
 
@@ -153,7 +143,7 @@ def test_split_and_kinds(pbx_a: ThreadedServer, tmp_path: Path) -> None:
     text = (tmp_path / "routes.yaml").read_text()
     assert 'external:\n  extensions:\n    - "1000"\n    - "1002"\n  ivrs:\n    - "6500"' in text
     assert manifest.load([tmp_path / "routes.yaml"], env={}).state.count() == 4
-    bad = cli("export", *on(pbx_a), "--kinds", "trunkz")
+    bad = cli("export", *connect_args(pbx_a), "--kinds", "trunkz")
     assert bad.exit_code == 2 and "unknown kind 'trunkz'" in bad.stderr
 
 
@@ -189,7 +179,7 @@ def test_restore_lists_manual_steps_then_converges(
         },
     )
     export(pbx_a, tmp_path / "a.yaml", "--secrets", "inline")
-    blocked = cli("plan", str(tmp_path / "a.yaml"), *on(pbx_b), "--force")
+    blocked = cli("plan", str(tmp_path / "a.yaml"), *connect_args(pbx_b), "--force")
     assert blocked.exit_code == 1
     for label in ("extensions[number=2000]", "ivrs[number=6501]", "queues[number=6701]"):
         assert f"! {label}: cannot:" in blocked.stdout

@@ -44,7 +44,7 @@ from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
 from pbxconf.sim.chaos import schedule
 from pbxconf.sim.generate import Size, generate
 from pbxconf.sim.server import ThreadedServer
-from tests.conftest import fast_settings
+from tests.conftest import connect_args, fast_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 OFFICE = ROOT / "examples" / "small-office"
@@ -63,20 +63,7 @@ def fault(server: ThreadedServer, **rule: Any) -> None:
 
 
 def apply(server: ThreadedServer, *extra: str, path: Path = OFFICE) -> Result:
-    args = [
-        "apply",
-        str(path),
-        "--url",
-        server.url,
-        "--username",
-        "api",
-        "--password",
-        "pbxconf-sim",
-        "--write-interval",
-        "0",
-        "--auto-approve",
-        *extra,
-    ]
+    args = ["apply", str(path), *connect_args(server), "--auto-approve", *extra]
     return CliRunner().invoke(main, args)
 
 
