@@ -43,7 +43,7 @@ from pbxconf.plan import PlanOptions, make_plan
 from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
 from pbxconf.sim.chaos import schedule
 from pbxconf.sim.generate import Size, generate
-from pbxconf.sim.server import ThreadedServer
+from pbxconf.sim.server import ThreadedServer, running
 from tests.conftest import connect_args, fast_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -212,10 +212,7 @@ def test_wrong_password_one_attempt(pbx: ThreadedServer) -> None:
         [
             "apply",
             str(OFFICE),
-            "--url",
-            pbx.url,
-            "--username",
-            "api",
+            *connect_args(pbx)[:4],
             "--password",
             "nope",
             "--auto-approve",
@@ -237,14 +234,7 @@ def test_signal_mid_apply_stops_cleanly(pbx: ThreadedServer, sig: int, code: int
             "pbxconf",
             "apply",
             str(OFFICE),
-            "--url",
-            pbx.url,
-            "--username",
-            "api",
-            "--password",
-            "pbxconf-sim",
-            "--write-interval",
-            "0",
+            *connect_args(pbx),
             "--auto-approve",
         ],
         stdout=subprocess.PIPE,
@@ -299,17 +289,12 @@ def test_chaos_run_converges(pbx: ThreadedServer, tmp_path: Path) -> None:
 
 
 def _desired_from(state: Any, tmp_path: Path) -> manifest.Desired:
-    with _serve(state) as src:
+    with running(Simulator(state=state)) as src:
         result = CliRunner().invoke(
             main,
             [
                 "export",
-                "--url",
-                src.url,
-                "--username",
-                "api",
-                "--password",
-                "pbxconf-sim",
+                *connect_args(src),
                 "-o",
                 str(tmp_path / "want.yaml"),
                 "--secrets",
@@ -318,17 +303,6 @@ def _desired_from(state: Any, tmp_path: Path) -> manifest.Desired:
         )
         assert result.exit_code == 0, result.output
     return manifest.load([tmp_path / "want.yaml"], env={})
-
-
-class _serve:
-    def __init__(self, state: Any) -> None:
-        self.server = ThreadedServer(Simulator(state=state))
-
-    def __enter__(self) -> ThreadedServer:
-        return self.server.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.stop()
 
 
 async def _until_converged(
