@@ -23,7 +23,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from pbxconf.kinds import KINDS, ORDER, ApiCall, Key, Kind
-from pbxconf.kinds.base import declared, full
+from pbxconf.kinds.base import declared, full, has_values
 from pbxconf.manifest import Desired
 from pbxconf.state import State
 
@@ -239,23 +239,30 @@ class _Planner:
             self.plan.unmanaged[kind.section] = unmanaged
 
     def _field_changes(
-        self, kind: Kind, live: Any, want: Any, ignored: set[str]
+        self, kind: Kind, key: Key, live: Any, ignored: set[str]
     ) -> list[FieldChange]:
-        wanted = {f: kind.comparable(f, v) for f, v in declared(want).items() if f not in ignored}
+        view = self.desired.view(kind.name, key)
+        fields, wanted = view.fields, view.wanted
+        if ignored:
+            wanted = {f: v for f, v in wanted.items() if f not in ignored}
+        else:
+            try:
+                if view.getter(live) == view.values:
+                    return []  # the usual case: no dump, no DeepDiff
+            except AttributeError:
+                pass  # a group the manifest sets is not on the PBX
+        if has_values(live, wanted):
+            return []  # e.g. lists of groups, which only a dump compares
         have = full(live)
         current = {f: have.get(f) for f in wanted}
-        if current == wanted:
-            return []  # the usual case, and far cheaper than a DeepDiff per object
         diff = DeepDiff(current, wanted, ignore_order=False)
         if not diff:
             return []
         changed = sorted({_top_key(path) for paths in diff.values() for path in _paths(paths)})
-        return [
-            FieldChange(f, current.get(f), declared(want)[f], f in kind.sensitive) for f in changed
-        ]
+        return [FieldChange(f, current.get(f), fields[f], f in kind.sensitive) for f in changed]
 
     def _update(self, kind: Kind, key: Key, live: Any, want: Any, ignored: set[str]) -> None:
-        fields = self._field_changes(kind, live, want, ignored)
+        fields = self._field_changes(kind, key, live, ignored)
         if fields:
             # Only what changes needs the object as it will be (for its calls and order).
             self.merged[(kind.name, key)] = kind.merge(live, want)
@@ -274,7 +281,7 @@ class _Planner:
     ) -> None:
         fields = [
             f
-            for f in self._field_changes(kind, live, want, ignored)
+            for f in self._field_changes(kind, key, live, ignored)
             if f.field not in kind.key_fields
         ]
         self.merged[(kind.name, key)] = kind.merge(live, want)
@@ -297,6 +304,8 @@ class _Planner:
 
     def _externals(self) -> None:
         """Referenced objects marked external must exist on the PBX."""
+        if not self.desired.external:
+            return
         seen: set[tuple[str, Key]] = set()
         for kind_name, _key, obj in self.desired.state.items():
             for ref in KINDS[kind_name].refs(obj):

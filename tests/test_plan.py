@@ -182,6 +182,39 @@ async def test_trunk_type_change_sends_the_whole_new_object(tmp_path: Path, sim:
     assert run.left.changes == []
 
 
+async def test_unchanged_lists_of_groups_plan_nothing(tmp_path: Path, sim: Simulator) -> None:
+    # DOD entries are models inside a list: the quick equal check cannot see them equal,
+    # so the plan must fall back to comparing dumps, and still find nothing to do.
+    text = f"""
+        trunks:
+          - {{name: t, {PEER}, dod: [{{number: "5501", name: b, extension: "1001"}},
+                                   {{number: "5500", name: a, extension: "1000"}}]}}
+    """
+    run = await converge(sim, desired(tmp_path, text))
+    assert run.endpoints == ["siptrunk/add"] and run.left.changes == []
+    again = desired(tmp_path, text.replace('"5501"', '"5509"'))
+    plan = await plan_only(sim, again)
+    assert [(c.action, [f.field for f in c.fields]) for c in plan.changes] == [("update", ["dod"])]
+
+
+def test_a_group_missing_on_the_pbx_is_an_update() -> None:
+    # The live extension has no voicemail group at all: reading `voicemail.pin` off it
+    # fails, and the plan must show the field as changing, not stop.
+    from pbxconf.kinds.extension import Extension
+    from pbxconf.state import State
+
+    live = State()
+    live.add("extension", Extension(number="1000", name="a"))
+    want = Desired()
+    want.state.add("extension", Extension(number="1000", name="a", voicemail={"pin": "12"}))
+    plan = make_plan(want, live)
+    assert [(c.action, [(f.field, f.old) for f in c.fields]) for c in plan.changes] == [
+        ("update", [("voicemail.pin", None)])
+    ]
+    want.state.add("extension", Extension(number="1000", name="a"))  # replaced: seen afresh
+    assert make_plan(want, live).changes == []
+
+
 ROUTES = f"""
     trunks: [{{name: carrier, {PEER}}}, {{name: backup, {PEER}}}]
     inbound_routes:

@@ -10,8 +10,9 @@ where its endpoint is shaped differently (see each module's docstring).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -21,8 +22,13 @@ from pbxconf.kinds.fields import TEXT, DecodeError
 Key = tuple[str, ...]
 WireRecord = dict[str, Any]
 
+# How one record key is read: key, its spelling (for messages), the converter's decode,
+# and where the value goes (parent groups, field).
+_Slot = tuple[Any, str, Any, tuple[str, ...], str]
+
 # Manifest-only fields: they steer pbxconf and never travel to the PBX.
 META_FIELDS = frozenset({"renamed_from", "protect"})
+_META: set[str] = set(META_FIELDS)  # as model_dump's `exclude` takes it
 
 
 class Unsupported(Exception):
@@ -94,6 +100,7 @@ class Kind:
 
     _adapter: TypeAdapter[Any] = field(init=False, repr=False)
     _spellings: list[tuple[Wire, tuple[str, ...]]] = field(init=False, repr=False)
+    _layouts: dict[tuple[Any, ...], list[_Slot]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._adapter = TypeAdapter(self.model)
@@ -101,6 +108,7 @@ class Kind:
         self._spellings = [
             (wire, tuple(n.lower() for n in (wire.name, *wire.read))) for wire in self.wire
         ]
+        self._layouts = {}
 
     # ---- identity ----------------------------------------------------------------------
 
@@ -128,25 +136,43 @@ class Kind:
 
     def decode(self, record: WireRecord) -> Any:
         """A query record -> the canonical model, accepting every spelling in the manual."""
-        lowered = {str(k).lower(): v for k, v in record.items()}
         data: dict[str, Any] = {}
-        for wire, names in self._spellings:
-            for name in names:
-                if name in lowered:
-                    try:
-                        value = wire.conv.decode(lowered[name])
-                    except DecodeError as err:
-                        raise DecodeError(f"`{name}`: {err}") from None
-                    if value is not None:
-                        set_dotted(data, wire.field, value)
-                    break
-        data = self.after_decode(data, lowered)
+        for key, name, decode, parents, leaf in self._layout(record):
+            try:
+                value = decode(record[key])
+            except DecodeError as err:
+                raise DecodeError(f"`{name}`: {err}") from None
+            if value is not None:
+                target = data
+                for part in parents:
+                    target = target.setdefault(part, {})
+                target[leaf] = value
+        data = self.after_decode(data, record)
         try:
             return self.validate(data)
         except ValidationError as err:
             first = err.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             raise DecodeError(f"{where}: {first['msg']} (got {first.get('input')!r})") from None
+
+    def _layout(self, record: WireRecord) -> list[_Slot]:
+        """Which key of the record each mapping reads (spellings matched without regard to
+        case). The records of one answer share their keys, so this is worked out once per
+        answer, not once per record."""
+        keys = tuple(record)
+        layout = self._layouts.get(keys)
+        if layout is None:
+            present = {str(k).lower(): k for k in keys}
+            layout = []
+            for wire, names in self._spellings:
+                name = next((n for n in names if n in present), None)
+                if name is not None:
+                    *parents, leaf = wire.field.split(".")
+                    layout.append((present[name], name, wire.conv.decode, tuple(parents), leaf))
+            if len(self._layouts) >= 64:  # answers whose records differ: keep it bounded
+                self._layouts.clear()
+            self._layouts[keys] = layout
+        return layout
 
     def after_decode(self, data: dict[str, Any], record: WireRecord) -> dict[str, Any]:
         return data
@@ -255,11 +281,12 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """{"voicemail": {"pin": "1"}} -> {"voicemail.pin": "1"}; lists stay whole."""
     out: dict[str, Any] = {}
     for key, value in data.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(flatten(value, dotted + "."))
+        # Groups are plain dicts (model dumps): `isinstance(_, dict)`, not the far slower
+        # check against Mapping, since this runs for every field of every object planned.
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
         else:
-            out[dotted] = value
+            out[prefix + key] = value
     return out
 
 
@@ -270,12 +297,50 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+_PARTS: dict[str, tuple[str, ...]] = {}
+_GETTERS: dict[tuple[str, ...], Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def values_getter(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function reading these dotted fields off a model as a tuple, in C (attrgetter).
+    It raises AttributeError where a group on the way is None. Objects of a kind mostly
+    declare the same fields, so the getters are shared."""
+    getter = _GETTERS.get(fields)
+    if getter is None:
+        if len(fields) == 1:
+            one = attrgetter(fields[0])
+            getter = lambda obj: (one(obj),)  # noqa: E731 - attrgetter of one name: no tuple
+        else:
+            getter = attrgetter(*fields) if fields else (lambda obj: ())
+        _GETTERS[fields] = getter
+    return getter
+
+
+def has_values(obj: BaseModel, flat: Mapping[str, Any]) -> bool:
+    """Whether each dotted field of `flat` has that value on `obj`, as `full(obj)` gives
+    it. Reads the attributes themselves: comparing an unchanged object costs no dump."""
+    for dotted, value in flat.items():
+        parts = _PARTS.get(dotted)
+        if parts is None:
+            parts = _PARTS[dotted] = tuple(dotted.split("."))
+        current: Any = obj
+        for part in parts:
+            current = getattr(current, part, None)
+            if current is None:
+                break
+        if isinstance(current, BaseModel):
+            current = current.model_dump(mode="json", exclude_none=True)
+        elif isinstance(current, list) and current and isinstance(current[0], BaseModel):
+            current = [item.model_dump(mode="json", exclude_none=True) for item in current]
+        if current != value:
+            return False
+    return True
+
+
 def declared(obj: BaseModel) -> dict[str, Any]:
     """The fields a manifest set, flattened, without the manifest-only ones."""
-    flat = flatten(obj.model_dump(mode="json", exclude_unset=True))
-    return {k: v for k, v in flat.items() if k.split(".")[0] not in META_FIELDS}
+    return flatten(obj.model_dump(mode="json", exclude_unset=True, exclude=_META))
 
 
 def full(obj: BaseModel) -> dict[str, Any]:
-    flat = flatten(obj.model_dump(mode="json", exclude_none=True))
-    return {k: v for k, v in flat.items() if k.split(".")[0] not in META_FIELDS}
+    return flatten(obj.model_dump(mode="json", exclude_none=True, exclude=_META))

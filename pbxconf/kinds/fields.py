@@ -15,12 +15,20 @@ class DecodeError(ValueError):
     """A wire value that no spelling in the manual explains."""
 
 
+def as_text(raw: Any) -> str:
+    """A wire value as text. The API answers strings; the other branches are for PBXes that
+    answer a number or null, and for answers that are not configuration at all."""
+    if type(raw) is str:
+        return raw
+    if isinstance(raw, (dict, list)):
+        raise DecodeError(f"expected text, got {type(raw).__name__}")
+    return "" if raw is None else str(raw)
+
+
 @dataclass(frozen=True)
 class Text:
     def decode(self, raw: Any) -> Any:
-        if isinstance(raw, (dict, list)):
-            raise DecodeError(f"expected text, got {type(raw).__name__}")
-        return "" if raw is None else str(raw)
+        return as_text(raw)
 
     def encode(self, value: Any) -> Any:
         return "" if value is None else str(value)
@@ -32,7 +40,7 @@ class Integer:
     blank: int | None = None
 
     def decode(self, raw: Any) -> Any:
-        text = Text().decode(raw).strip()
+        text = as_text(raw).strip()
         if text == "":
             return self.blank
         try:
@@ -44,15 +52,21 @@ class Integer:
         return "" if value is None else str(value)
 
 
+_SWITCH = {
+    **dict.fromkeys(("on", "yes", "1", "true", "enable", "enabled"), True),
+    **dict.fromkeys(("off", "no", "0", "false", "disable", "disabled", ""), False),
+}
+
+
 @dataclass(frozen=True)
 class OnOff:
     def decode(self, raw: Any) -> Any:
-        text = Text().decode(raw).strip().lower()
-        if text in ("on", "yes", "1", "true", "enable", "enabled"):
-            return True
-        if text in ("off", "no", "0", "false", "disable", "disabled", ""):
-            return False
-        raise DecodeError(f"expected on/off, got {raw!r}")
+        value = _SWITCH.get(raw) if type(raw) is str else None
+        if value is None:
+            value = _SWITCH.get(as_text(raw).strip().lower())
+        if value is None:
+            raise DecodeError(f"expected on/off, got {raw!r}")
+        return value
 
     def encode(self, value: Any) -> Any:
         return "on" if value else "off"
@@ -66,14 +80,21 @@ class Choice:
     to_wire: dict[Any, str]
     aliases: dict[str, Any] = field(default_factory=dict)
     _lookup: dict[str, Any] = field(init=False, repr=False, compare=False)
+    # The spellings exactly as written, tried before folding case and spaces.
+    _exact: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         lookup = {_fold(wire): canonical for wire, canonical in self.aliases.items()}
         lookup.update({_fold(wire): canonical for canonical, wire in self.to_wire.items()})
         object.__setattr__(self, "_lookup", lookup)
+        exact = dict(self.aliases)
+        exact.update({wire: canonical for canonical, wire in self.to_wire.items()})
+        object.__setattr__(self, "_exact", exact)
 
     def decode(self, raw: Any) -> Any:
-        text = TEXT.decode(raw)
+        if type(raw) is str and raw in self._exact:
+            return self._exact[raw]
+        text = as_text(raw)
         try:
             return self._lookup[_fold(text)]
         except KeyError:
@@ -91,7 +112,10 @@ class CommaList:
     ordered: bool = False
 
     def decode(self, raw: Any) -> Any:
-        items = [part.strip() for part in Text().decode(raw).split(",") if part.strip()]
+        text = as_text(raw)
+        if not text:
+            return []
+        items = [part.strip() for part in text.split(",") if part.strip()]
         return items if self.ordered else sorted(set(items), key=_natural)
 
     def encode(self, value: Any) -> Any:

@@ -18,8 +18,9 @@ def _number_text(value: Any) -> Any:
 
 # Editors may see `number: 1000` (an integer) as well as `number: "1000"`.
 _AS_TEXT = BeforeValidator(_number_text, json_schema_input_type=str | int)
-Number = Annotated[str, _AS_TEXT, Field(pattern=r"^[0-9]+$")]
-Digits = Annotated[str, _AS_TEXT, Field(pattern=r"^[0-9]*$")]
+# The pattern before the validator: pydantic then checks it natively, not in Python.
+Number = Annotated[str, Field(pattern=r"^[0-9]+$"), _AS_TEXT]
+Digits = Annotated[str, Field(pattern=r"^[0-9]*$"), _AS_TEXT]
 # No commas (names travel in comma lists) and no space at either end (the PBX trims the
 # pieces of a comma list, so such a name could never be matched).
 Name = Annotated[str, Field(min_length=1, pattern=r"^[^,\s](?:[^,]*[^,\s])?$")]
