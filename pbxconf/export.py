@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from pbxconf.bulk import collector_paused
 from pbxconf.kinds import KINDS, ORDERED_KINDS, Kind
 from pbxconf.kinds.fields import natural_key
 from pbxconf.manifest import EXTERNAL_SECTIONS, FORMAT_VERSION
@@ -37,6 +38,13 @@ def variable_name(kind: Kind, key: tuple[str, ...], field_name: str) -> str:
 
 
 def export_state(
+    live: State, device: dict[str, Any], kinds: list[str], secrets: str, split: bool
+) -> Export:
+    with collector_paused():
+        return _export(live, device, kinds, secrets, split)
+
+
+def _export(
     live: State, device: dict[str, Any], kinds: list[str], secrets: str, split: bool
 ) -> Export:
     result = Export()

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pbxconf.api import ApiError, PbxClient
+from pbxconf.bulk import collector_paused
 from pbxconf.kinds import KINDS, Kind
 from pbxconf.kinds.fields import DecodeError
 from pbxconf.state import State
@@ -43,8 +44,25 @@ async def read_live(client: PbxClient, kinds: Iterable[str] | None = None) -> St
     }
     needs_extensions = "wakeup_call" in wanted
     jobs = [k for k in readers if k in wanted or (k == "extension" and needs_extensions)]
+    queries: dict[asyncio.Future[list[dict[str, Any]]], str] = {
+        asyncio.ensure_future(readers[k]()): k for k in jobs
+    }
+    pending = set(queries)
     try:
-        results = await asyncio.gather(*(readers[k]() for k in jobs))
+        with collector_paused():
+            # Answers are decoded as they arrive, and the wake-up query goes out as soon as
+            # the extension numbers are known, so it is on the wire while the rest decodes.
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for query in sorted(done, key=lambda q: list(KINDS).index(queries[q])):
+                    kind_name, records = queries[query], query.result()
+                    if kind_name == "extension" and needs_extensions:
+                        numbers = [str(r.get("extnumber", "")) for r in records]
+                        wakeups = asyncio.ensure_future(read_wakeups(client, numbers))
+                        queries[wakeups] = "wakeup_call"
+                        pending.add(wakeups)
+                    if kind_name in wanted:
+                        await _decode_into(state, KINDS[kind_name], records)
     except ApiError as err:
         if err.errno == "10003" and err.call in NEWER_ENDPOINTS:
             raise LiveReadError(
@@ -52,19 +70,22 @@ async def read_live(client: PbxClient, kinds: Iterable[str] | None = None) -> St
                 "later: check it with `pbxconf info`"
             ) from None
         raise
-    records = dict(zip(jobs, results, strict=True))
-    for kind_name in jobs:
-        if kind_name in wanted:
-            _decode_into(state, KINDS[kind_name], records[kind_name])
-    if needs_extensions:
-        numbers = [str(r.get("extnumber", "")) for r in records["extension"]]
-        for record in await read_wakeups(client, numbers):
-            _decode_into(state, KINDS["wakeup_call"], [record])
+    finally:
+        for query in pending:
+            query.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
     return state
 
 
-def _decode_into(state: State, kind: Kind, records: list[dict[str, Any]]) -> None:
-    for record in records:
+# Records decoded between two looks at the network: answers that arrived meanwhile, and
+# requests waiting to be sent, are dealt with every few milliseconds.
+DECODE_SLICE = 64
+
+
+async def _decode_into(state: State, kind: Kind, records: list[dict[str, Any]]) -> None:
+    for index, record in enumerate(records):
+        if index % DECODE_SLICE == DECODE_SLICE - 1:
+            await asyncio.sleep(0)
         try:
             obj = kind.decode(record)
         except DecodeError as err:

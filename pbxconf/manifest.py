@@ -22,6 +22,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from pbxconf.bulk import collector_paused
 from pbxconf.kinds import KINDS, ORDERED_KINDS, Key, Kind
 from pbxconf.kinds.base import declared, values_getter
 from pbxconf.state import State
@@ -196,9 +197,10 @@ def manifest_files(paths: Iterable[str | Path]) -> list[Path]:
 def load(paths: Iterable[str | Path], env: Mapping[str, str] | None = None) -> Desired:
     """Load, merge and validate manifests; raise ManifestErrors with every problem found."""
     loader = _Loader(os.environ if env is None else env)
-    for path in manifest_files(paths):
-        loader.load_file(path)
-    loader.check_references()
+    with collector_paused():
+        for path in manifest_files(paths):
+            loader.load_file(path)
+        loader.check_references()
     if loader.errors:
         raise ManifestErrors(sorted(loader.errors, key=_error_order))
     return loader.desired

@@ -22,6 +22,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from pbxconf.bulk import collector_paused
 from pbxconf.kinds import KINDS, ORDER, ApiCall, Key, Kind
 from pbxconf.kinds.base import declared, full, has_values
 from pbxconf.manifest import Desired
@@ -125,8 +126,8 @@ def fingerprint(obj: Any | None) -> str:
 
 def make_plan(desired: Desired, live: State, options: PlanOptions | None = None) -> Plan:
     options = options or PlanOptions()
-    planner = _Planner(desired, live, options)
-    return planner.run()
+    with collector_paused():
+        return _Planner(desired, live, options).run()
 
 
 class _Planner:

@@ -1,0 +1,65 @@
+"""Reading the live PBX: answers decoded as they arrive, the wake-up query sent early,
+and a failed query stopping the read cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from typing import Any
+
+import pytest
+
+from pbxconf.api import ApiError
+from pbxconf.kinds import KINDS
+from pbxconf.live import read_live
+from pbxconf.sim import Simulator
+from pbxconf.sim.faults import FaultRule
+from pbxconf.sim.generate import Size, generate
+from tests.conftest import sim_client
+
+SIZE = Size(extensions=400, trunks=4, inroutes=10, outroutes=5, ivrs=2, queues=2, wakeups=50)
+
+
+def test_the_wakeup_query_goes_out_while_extensions_decode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sim = Simulator(state=generate(SIZE, seed=3))
+    extension = KINDS["extension"]
+    calls_at_decode: list[list[str]] = []
+    decode = extension.decode
+
+    def watched(record: dict[str, Any]) -> Any:
+        calls_at_decode.append([c.endpoint for c in sim.calls])
+        return decode(record)
+
+    monkeypatch.setattr(extension, "decode", watched)
+
+    async def run() -> Any:
+        async with sim_client(sim) as pbx:
+            return await read_live(pbx)
+
+    live = asyncio.run(run())
+    assert len(live.objects["extension"]) == SIZE.extensions
+    assert len(live.objects["wakeup_call"]) == SIZE.wakeups
+    # Not sent before the extension numbers were known; sent before they were all decoded.
+    assert "wakeupcall/query" not in calls_at_decode[0]
+    assert "wakeupcall/query" in calls_at_decode[-1]
+
+
+def test_a_failed_query_stops_the_read_and_leaves_nothing_running() -> None:
+    sim = Simulator(state=generate(SIZE, seed=3))
+    sim.faults.rules.append(FaultRule("errno", path="queue/query", errno="10006"))
+    loop_errors: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _, ctx: loop_errors.append(ctx))
+        async with sim_client(sim) as pbx:
+            with pytest.raises(ApiError) as caught:
+                await read_live(pbx)
+            assert caught.value.errno == "10006"
+            assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
+
+    asyncio.run(run())
+    gc.collect()  # a task whose exception nobody read would be reported here
+    assert loop_errors == []
+    assert gc.isenabled()
