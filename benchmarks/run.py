@@ -192,7 +192,7 @@ def bench_size(size: str, latency_ms: int, interval_ms: int, seed: int, work: Pa
         sim.stop()
     fast = SimProcess(state_file, 0, 0)
     try:
-        zero = workload("plan", desired, fast.url, 0)
+        zero = workload("planner", desired, fast.url, 0)
     finally:
         fast.stop()
     for r in rows:
@@ -210,7 +210,7 @@ def row(size: str, name: str, result: dict[str, Any], minimum: int, bound: float
         "minimum": minimum,
         "wall": result["wall"],
         "bound": bound,
-        "planner_cpu": result["planner_cpu"],
+        "planner_cpu": result.get("planner_cpu"),
         "peak_rss_mib": result["peak_rss_mib"],
         "detail": result["calls"],
     }

@@ -33,7 +33,7 @@ from pbxconf.apply import (
 from pbxconf.connect import ConnectError, Connection, firmware_supports_routes, open_pbx
 from pbxconf.export import SECRET_MODES, export_state
 from pbxconf.kinds import KINDS, ORDERED_KINDS, ApiCall
-from pbxconf.live import LiveReadError, read_live
+from pbxconf.live import LiveReadError, plan_and_log_out, read_live
 from pbxconf.manifest import Desired
 from pbxconf.plan import Plan, PlanOptions, make_plan, parse_target
 
@@ -315,7 +315,7 @@ def plan(
 
     async def run() -> Plan:
         async with open_pbx(conn) as pbx:
-            return make_plan(desired, await read_live(pbx), options)
+            return await plan_and_log_out(pbx, desired, options)
 
     result = asyncio.run(run())
     click.echo(_render(result, target, fmt), nl=False)

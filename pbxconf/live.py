@@ -14,6 +14,8 @@ from pbxconf.api import ApiError, PbxClient
 from pbxconf.bulk import collector_paused
 from pbxconf.kinds import KINDS, Kind
 from pbxconf.kinds.fields import DecodeError
+from pbxconf.manifest import Desired
+from pbxconf.plan import Plan, PlanOptions, make_plan
 from pbxconf.state import State
 
 log = logging.getLogger("pbxconf.live")
@@ -50,19 +52,24 @@ async def read_live(client: PbxClient, kinds: Iterable[str] | None = None) -> St
     pending = set(queries)
     try:
         with collector_paused():
-            # Answers are decoded as they arrive, and the wake-up query goes out as soon as
-            # the extension numbers are known, so it is on the wire while the rest decodes.
+            if needs_extensions:
+                # The wake-up query needs the extension numbers, and it is the one query
+                # that must wait: it goes out as soon as they arrive, before anything is
+                # decoded, and everything else decodes while it is on the wire.
+                extensions = next(q for q, k in queries.items() if k == "extension")
+                records = await extensions
+                numbers = [str(r.get("extnumber", "")) for r in records]
+                wakeups = asyncio.ensure_future(read_wakeups(client, numbers))
+                queries[wakeups] = "wakeup_call"
+                pending.add(wakeups)
             while pending:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for query in sorted(done, key=lambda q: list(KINDS).index(queries[q])):
-                    kind_name, records = queries[query], query.result()
-                    if kind_name == "extension" and needs_extensions:
-                        numbers = [str(r.get("extnumber", "")) for r in records]
-                        wakeups = asyncio.ensure_future(read_wakeups(client, numbers))
-                        queries[wakeups] = "wakeup_call"
-                        pending.add(wakeups)
+                    kind_name = queries[query]
                     if kind_name in wanted:
-                        await _decode_into(state, KINDS[kind_name], records)
+                        await _decode_into(state, KINDS[kind_name], query.result())
+                    else:
+                        query.result()  # read only for the numbers; raise what it raised
     except ApiError as err:
         if err.errno == "10003" and err.call in NEWER_ENDPOINTS:
             raise LiveReadError(
@@ -75,6 +82,23 @@ async def read_live(client: PbxClient, kinds: Iterable[str] | None = None) -> St
             query.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
     return state
+
+
+async def plan_and_log_out(client: PbxClient, desired: Desired, options: PlanOptions) -> Plan:
+    """Read the PBX and plan, for a plan that is only shown or saved: the session is not
+    needed once the PBX is read, so the logout goes out first and the plan is worked out
+    while it is on the wire; its round trip then costs no time."""
+    live = await read_live(client)
+    sent = asyncio.Event()
+    closing = asyncio.ensure_future(client.close(sent=sent))
+    on_wire = asyncio.ensure_future(sent.wait())
+    # Over TCP `sent` is set once the request is written; otherwise the logout just ends.
+    await asyncio.wait({closing, on_wire}, return_when=asyncio.FIRST_COMPLETED)
+    on_wire.cancel()
+    try:
+        return make_plan(desired, live, options)
+    finally:
+        await closing
 
 
 # Records decoded between two looks at the network: answers that arrived meanwhile, and

@@ -9,13 +9,17 @@ from typing import Any
 
 import pytest
 
-from pbxconf.api import ApiError
+from pbxconf import live as live_module
+from pbxconf.api import ApiError, PbxClient
 from pbxconf.kinds import KINDS
-from pbxconf.live import read_live
-from pbxconf.sim import Simulator
+from pbxconf.live import plan_and_log_out, read_live
+from pbxconf.manifest import Desired
+from pbxconf.plan import Plan, PlanOptions
+from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
 from pbxconf.sim.faults import FaultRule
 from pbxconf.sim.generate import Size, generate
-from tests.conftest import sim_client
+from pbxconf.sim.server import ThreadedServer
+from tests.conftest import fast_settings, sim_client
 
 SIZE = Size(extensions=400, trunks=4, inroutes=10, outroutes=5, ivrs=2, queues=2, wakeups=50)
 
@@ -41,9 +45,42 @@ def test_the_wakeup_query_goes_out_while_extensions_decode(
     live = asyncio.run(run())
     assert len(live.objects["extension"]) == SIZE.extensions
     assert len(live.objects["wakeup_call"]) == SIZE.wakeups
-    # Not sent before the extension numbers were known; sent before they were all decoded.
-    assert "wakeupcall/query" not in calls_at_decode[0]
-    assert "wakeupcall/query" in calls_at_decode[-1]
+    # Sent once the extension numbers were known, before any record was decoded.
+    calls = [c.endpoint for c in sim.calls]
+    assert calls.index("wakeupcall/query") > calls.index("extension/query")
+    assert "wakeupcall/query" in calls_at_decode[0]
+
+
+def test_plan_and_log_out_plans_while_the_logout_is_on_the_wire(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sim = Simulator(state=generate(SIZE, seed=3))
+    server = ThreadedServer(sim).start()
+    clients: list[PbxClient] = []
+    logouts_when_planning: list[int] = []
+    real_make_plan = live_module.make_plan
+
+    def watched(*args: Any) -> Plan:
+        logouts_when_planning.append(clients[0].calls.get("logout", 0))
+        return real_make_plan(*args)
+
+    monkeypatch.setattr(live_module, "make_plan", watched)
+
+    async def run() -> Plan:
+        async with PbxClient(
+            server.url, DEFAULT_USERNAME, DEFAULT_PASSWORD, settings=fast_settings()
+        ) as pbx:
+            clients.append(pbx)
+            return await plan_and_log_out(pbx, Desired(), PlanOptions())
+
+    try:
+        plan = asyncio.run(run())
+    finally:
+        server.stop()
+    assert plan.changes == [] and plan.unmanaged["extensions"] == SIZE.extensions
+    assert [c.endpoint for c in sim.calls][-1] == "logout" and sim.sessions == {}
+    assert sim.call_counts()["logout"] == 1
+    assert logouts_when_planning == [1]  # the logout went out before the plan was made
 
 
 def test_a_failed_query_stops_the_read_and_leaves_nothing_running() -> None:

@@ -171,11 +171,12 @@ class PbxClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def close(self) -> None:
+    async def close(self, *, sent: asyncio.Event | None = None) -> None:
+        """Log out (see `logout` for `sent`) and close the connections."""
         try:
             if self._token:
                 try:
-                    await self.logout()
+                    await self.logout(sent=sent)
                 except PbxError as err:
                     log.debug("logout failed: %s", err)
         finally:
@@ -212,10 +213,12 @@ class PbxClient:
             return
         self._take_tokens("token/refresh", answer)
 
-    async def logout(self) -> None:
+    async def logout(self, *, sent: asyncio.Event | None = None) -> None:
+        """End the session. `sent` is set once the request is on the wire (over TCP), for a
+        caller with work to do meanwhile."""
         token, self._token, self._refresh_token = self._token, None, None
         if token:
-            await self._post("logout", {}, token=token, resend_safe=True)
+            await self._post("logout", {}, token=token, resend_safe=True, sent=sent)
 
     def _take_tokens(self, call: str, answer: WireRecord) -> None:
         token, refresh = answer.get("token"), answer.get("refreshtoken")
@@ -292,7 +295,13 @@ class PbxClient:
             return await self._post(endpoint, body, token=token, resend_safe=False)
 
     async def _post(
-        self, endpoint: str, body: WireRecord, *, token: str | None, resend_safe: bool
+        self,
+        endpoint: str,
+        body: WireRecord,
+        *,
+        token: str | None,
+        resend_safe: bool,
+        sent: asyncio.Event | None = None,
     ) -> WireRecord:
         """POST once (again only when the PBX cannot have acted on it) and decode the answer."""
         attempt = 0
@@ -301,7 +310,7 @@ class PbxClient:
             self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
             started = self._clock()
             try:
-                status, content_type, raw = await self._send(endpoint, body, token)
+                status, content_type, raw = await self._send(endpoint, body, token, sent)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
                 # Nothing reached the PBX: any call may be repeated.
                 if attempt > self.settings.transport_retries:
@@ -324,12 +333,14 @@ class PbxClient:
             await self._sleep(self._backoff(attempt))
 
     async def _send(
-        self, endpoint: str, body: WireRecord, token: str | None
+        self, endpoint: str, body: WireRecord, token: str | None, sent: asyncio.Event | None = None
     ) -> tuple[int, str, bytes]:
         params = {"token": token} if token else None
         request = self._http.build_request(
             "POST", API_PREFIX + endpoint, params=params, content=json.dumps(body)
         )
+        if sent is not None:
+            request.extensions["trace"] = _set_when_sent(sent)
         response = await self._http.send(request, stream=True)
         try:
             chunks: list[bytes] = []
@@ -447,6 +458,16 @@ class PbxClient:
         if wakeupids is not None:
             body["wakeupid"] = _join(wakeupids)
         await self.call("wakeupcall/delete", body, write=True)
+
+
+def _set_when_sent(sent: asyncio.Event) -> Callable[[str, Any], Awaitable[None]]:
+    """An httpcore trace hook that sets `sent` once the whole request is written."""
+
+    async def trace(event: str, info: Any) -> None:
+        if event == "http11.send_request_body.complete":
+            sent.set()
+
+    return trace
 
 
 def _warm_up() -> None:

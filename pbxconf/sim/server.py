@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import socket
 import threading
@@ -45,6 +46,9 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve_forever(sim: Simulator, sock: socket.socket, ssl: dict[str, Any] | None = None) -> None:
     server = uvicorn.Server(_config(sim, ssl))
+    # The PBX's state (and everything imported) lives as long as the process: keep Python's
+    # cyclic collector from sweeping it again and again while answers are built.
+    gc.freeze()
     asyncio.run(_serve(server, sim, sock))
 
 

@@ -942,7 +942,10 @@ class PbxState:
 
     def query_wakeups(self, extid: str) -> list[Record]:
         exts = self._wakeup_exts(extid)
-        return [{"extid": ext, "wakeup": copy.deepcopy(self.wakeups.get(ext, []))} for ext in exts]
+        # Wake-up items are flat dicts of strings: a shallow copy keeps the state safe.
+        return [
+            {"extid": ext, "wakeup": [dict(w) for w in self.wakeups.get(ext, [])]} for ext in exts
+        ]
 
     def update_wakeup(self, body: Record) -> list[ConfigChange]:
         (ext,) = self._wakeup_exts(_text(body, "extid"))[:1]

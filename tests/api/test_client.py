@@ -3,6 +3,7 @@ retries and each kind of fault."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
@@ -194,6 +195,22 @@ async def test_logout_on_close(server: ThreadedServer, sim: Simulator) -> None:
     async with client(server):
         assert len(sim.sessions) == 1
     assert sim.sessions == {}
+
+
+async def test_logout_says_when_its_request_is_on_the_wire(
+    server: ThreadedServer, sim: Simulator
+) -> None:
+    # Over TCP the caller learns the request is written (it can plan meanwhile); the
+    # in-process transport has no wire to tell of, and the logout simply completes.
+    async with client(server) as pbx:
+        sent = asyncio.Event()
+        await pbx.logout(sent=sent)
+        assert sent.is_set() and sim.sessions == {}
+    pbx = PbxClient("http://sim", DEFAULT_USERNAME, DEFAULT_PASSWORD, transport=sim.transport())
+    async with pbx:
+        sent = asyncio.Event()
+        await pbx.close(sent=sent)
+        assert not sent.is_set() and not pbx.logged_in and sim.sessions == {}
 
 
 # ---- login failures ------------------------------------------------------------------
