@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pbxconf.api import ApiError, PbxClient
@@ -33,7 +33,14 @@ class LiveReadError(Exception):
     """The PBX answered something pbxconf cannot understand as configuration."""
 
 
-async def read_live(client: PbxClient, kinds: Iterable[str] | None = None) -> State:
+async def read_live(
+    client: PbxClient,
+    kinds: Iterable[str] | None = None,
+    *,
+    answered: Callable[[], object] | None = None,
+) -> State:
+    """The live PBX as a State. `answered`, if given, is called once every answer is in,
+    before the last ones are decoded: from then on the session is not needed."""
     wanted = tuple(kinds) if kinds is not None else tuple(KINDS)
     state = State(kinds=wanted)
     readers = {
@@ -64,6 +71,8 @@ async def read_live(client: PbxClient, kinds: Iterable[str] | None = None) -> St
                 pending.add(wakeups)
             while pending:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if not pending and answered is not None:
+                    answered()
                 for query in sorted(done, key=lambda q: list(KINDS).index(queries[q])):
                     kind_name = queries[query]
                     if kind_name in wanted:
@@ -86,19 +95,28 @@ async def read_live(client: PbxClient, kinds: Iterable[str] | None = None) -> St
 
 async def plan_and_log_out(client: PbxClient, desired: Desired, options: PlanOptions) -> Plan:
     """Read the PBX and plan, for a plan that is only shown or saved: the session is not
-    needed once the PBX is read, so the logout goes out first and the plan is worked out
-    while it is on the wire; its round trip then costs no time."""
-    live = await read_live(client)
+    needed once the last answer is in, so the logout goes out then, and the last answers
+    are decoded and the plan worked out while it is on the wire; its round trip then
+    costs no time."""
     sent = asyncio.Event()
-    closing = asyncio.ensure_future(client.close(sent=sent))
-    on_wire = asyncio.ensure_future(sent.wait())
-    # Over TCP `sent` is set once the request is written; otherwise the logout just ends.
-    await asyncio.wait({closing, on_wire}, return_when=asyncio.FIRST_COMPLETED)
-    on_wire.cancel()
+    closing: list[asyncio.Future[None]] = []
+
+    def log_out() -> None:
+        closing.append(asyncio.ensure_future(client.close(sent=sent)))
+
     try:
+        live = await read_live(client, answered=log_out)
+        if not closing:
+            log_out()
+        on_wire = asyncio.ensure_future(sent.wait())
+        # Over TCP `sent` is set once the request is written; otherwise the logout just ends.
+        either: set[asyncio.Future[Any]] = {closing[0], on_wire}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        on_wire.cancel()
         return make_plan(desired, live, options)
     finally:
-        await closing
+        if closing:
+            await closing[0]
 
 
 # Records decoded between two looks at the network: answers that arrived meanwhile, and

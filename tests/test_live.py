@@ -51,6 +51,26 @@ def test_the_wakeup_query_goes_out_while_extensions_decode(
     assert "wakeupcall/query" in calls_at_decode[0]
 
 
+def test_answered_is_called_once_every_answer_is_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = Simulator(state=generate(SIZE, seed=3))
+    events: list[str] = []
+    for kind in KINDS.values():
+        decode = kind.decode
+        monkeypatch.setattr(kind, "decode", lambda r, d=decode: events.append("decode") or d(r))
+
+    def answered() -> None:
+        events.append(f"answered after {len(sim.calls)} calls")
+
+    async def run() -> Any:
+        async with sim_client(sim) as pbx:
+            return await read_live(pbx, answered=answered)
+
+    asyncio.run(run())
+    calls = [e for e in events if e.startswith("answered")]
+    assert calls == ["answered after 8 calls"]  # login, six kinds, wake-ups: all answered
+    assert "decode" in events[events.index(calls[0]) :]  # the last answers decode after
+
+
 def test_plan_and_log_out_plans_while_the_logout_is_on_the_wire(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

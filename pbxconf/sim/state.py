@@ -1,9 +1,11 @@
 """The simulated PBX's configuration and the rules the manual says a PBX enforces.
 
 Records are kept wire-shaped, in one spelling per field (the update endpoints' names, see
-`render_*` for what a query answers). This module implements the manual directly and must
-never import pbxconf.kinds or any codec: a codec mistake mirrored here would let every test
-pass against a PBX that does not exist.
+`render_*` for what a query answers), as flat dicts of strings: a query answers shallow
+copies, which is all the safety the state needs and a fraction of deepcopy's cost.
+This module implements the manual directly and must never import pbxconf.kinds or any
+codec: a codec mistake mirrored here would let every test pass against a PBX that does
+not exist.
 
 Every rule violation raises SimFailure(errno). For trunk and route rules the manual's error
 table has no code of its own; the simulator answers 10003 ("the API does not support this
@@ -536,9 +538,9 @@ class PbxState:
 
     def query_trunks(self, names: str) -> list[Record]:
         if names == "all":
-            return [copy.deepcopy(t) for t in self.trunks.values()]
+            return [dict(t) for t in self.trunks.values()]
         wanted = split_list(names)
-        return [copy.deepcopy(t) for t in self.trunks.values() if t["trunkname"] in wanted]
+        return [dict(t) for t in self.trunks.values() if t["trunkname"] in wanted]
 
     def _trunk_record(self, body: Record) -> Record:
         _require(body, ("trunkname", "trunktype"))
@@ -621,9 +623,9 @@ class PbxState:
 
     def _query_routes(self, table: dict[str, Record], names: str) -> list[Record]:
         if names == "all":
-            return [copy.deepcopy(r) for r in table.values()]
+            return [dict(r) for r in table.values()]
         wanted = split_list(names)
-        return [copy.deepcopy(r) for r in table.values() if r["name"] in wanted]
+        return [dict(r) for r in table.values() if r["name"] in wanted]
 
     def _check_trunks(self, value: str) -> str:
         names = split_list(value)
@@ -771,8 +773,8 @@ class PbxState:
 
     def query_ivrs(self, ivrids: str | None) -> list[Record]:
         if not ivrids:
-            return [copy.deepcopy(r) for r in self.ivrs.values()]
-        return [copy.deepcopy(self.ivrs[n]) for n in split_list(ivrids) if n in self.ivrs]
+            return [dict(r) for r in self.ivrs.values()]
+        return [dict(self.ivrs[n]) for n in split_list(ivrids) if n in self.ivrs]
 
     def update_ivr(self, body: Record) -> list[ConfigChange]:
         # The tables write ivrId/ivrNumber/..., the query example ivrid: keys are matched
@@ -821,8 +823,8 @@ class PbxState:
 
     def query_queues(self, queueids: str | None) -> list[Record]:
         if not queueids:
-            return [copy.deepcopy(r) for r in self.queues.values()]
-        return [copy.deepcopy(self.queues[n]) for n in split_list(queueids) if n in self.queues]
+            return [dict(r) for r in self.queues.values()]
+        return [dict(self.queues[n]) for n in split_list(queueids) if n in self.queues]
 
     def update_queue(self, body: Record) -> list[ConfigChange]:
         queueid = _text(body, "queueid")
