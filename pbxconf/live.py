@@ -66,9 +66,11 @@ async def read_live(
                 extensions = next(q for q, k in queries.items() if k == "extension")
                 records = await extensions
                 numbers = [str(r.get("extnumber", "")) for r in records]
-                wakeups = asyncio.ensure_future(read_wakeups(client, numbers))
+                sent = asyncio.Event()
+                wakeups = asyncio.ensure_future(read_wakeups(client, numbers, sent=sent))
                 queries[wakeups] = "wakeup_call"
                 pending.add(wakeups)
+                await _until_sent(sent, wakeups)
             while pending:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 if not pending and answered is not None:
@@ -108,15 +110,20 @@ async def plan_and_log_out(client: PbxClient, desired: Desired, options: PlanOpt
         live = await read_live(client, answered=log_out)
         if not closing:
             log_out()
-        on_wire = asyncio.ensure_future(sent.wait())
-        # Over TCP `sent` is set once the request is written; otherwise the logout just ends.
-        either: set[asyncio.Future[Any]] = {closing[0], on_wire}
-        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-        on_wire.cancel()
+        await _until_sent(sent, closing[0])
         return make_plan(desired, live, options)
     finally:
         if closing:
             await closing[0]
+
+
+async def _until_sent(sent: asyncio.Event, call: asyncio.Future[Any]) -> None:
+    """Wait until a call's request is written (then CPU work cannot hold it back), or the
+    call has ended: `sent` is set over TCP only, not by an in-process transport."""
+    on_wire = asyncio.ensure_future(sent.wait())
+    either: set[asyncio.Future[Any]] = {call, on_wire}
+    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    on_wire.cancel()
 
 
 # Records decoded between two looks at the network: answers that arrived meanwhile, and
@@ -143,18 +150,23 @@ def _a(noun: str) -> str:
     return ("an " if noun[0].lower() in "aeiou" or noun.startswith("IVR") else "a ") + noun
 
 
-async def read_wakeups(client: PbxClient, extensions: list[str]) -> list[dict[str, Any]]:
-    """Wake-up records, each with its `extid`, for the given extensions."""
+async def read_wakeups(
+    client: PbxClient, extensions: list[str], *, sent: asyncio.Event | None = None
+) -> list[dict[str, Any]]:
+    """Wake-up records, each with its `extid`, for the given extensions. `sent` is set once
+    the (first) query is on the wire."""
     batches = [extensions[i : i + WAKEUP_BATCH] for i in range(0, len(extensions), WAKEUP_BATCH)]
-    results = await asyncio.gather(*(_wakeup_batch(client, batch) for batch in batches))
+    results = await asyncio.gather(*(_wakeup_batch(client, batch, sent) for batch in batches))
     return [record for batch in results for record in batch]
 
 
-async def _wakeup_batch(client: PbxClient, extensions: list[str]) -> list[dict[str, Any]]:
+async def _wakeup_batch(
+    client: PbxClient, extensions: list[str], sent: asyncio.Event | None
+) -> list[dict[str, Any]]:
     if not extensions:
         return []
     try:
-        groups = await client.query_wakeups(extensions)
+        groups = await client.query_wakeups(extensions, sent=sent)
         answered = {str(g.get("extid")) for g in groups}
         if len(extensions) == 1 or answered >= set(extensions):
             return _flatten_wakeups(groups)

@@ -248,9 +248,15 @@ class PbxClient:
     # ---- calls -----------------------------------------------------------------------
 
     async def call(
-        self, endpoint: str, body: WireRecord | None = None, *, write: bool
+        self,
+        endpoint: str,
+        body: WireRecord | None = None,
+        *,
+        write: bool,
+        sent: asyncio.Event | None = None,
     ) -> WireRecord:
-        """One API call with the token, pacing and the retries this module describes."""
+        """One API call with the token, pacing and the retries this module describes.
+        `sent` (reads) is set once the request is on the wire, as for `logout`."""
         body = body or {}
         busy_tries = 0
         relogged = False
@@ -260,7 +266,9 @@ class PbxClient:
                 if write:
                     return await self._paced_write(endpoint, body, token)
                 async with self._reads:
-                    return await self._post(endpoint, body, token=token, resend_safe=True)
+                    return await self._post(
+                        endpoint, body, token=token, resend_safe=True, sent=sent
+                    )
             except TokenRejected:
                 if relogged:
                     raise
@@ -357,8 +365,10 @@ class PbxClient:
 
     # ---- typed endpoints (wire dicts in, wire dicts out) -------------------------------
 
-    async def _list(self, endpoint: str, body: WireRecord, key: str) -> list[WireRecord]:
-        return _records(endpoint, await self.call(endpoint, body, write=False), key)
+    async def _list(
+        self, endpoint: str, body: WireRecord, key: str, sent: asyncio.Event | None = None
+    ) -> list[WireRecord]:
+        return _records(endpoint, await self.call(endpoint, body, write=False, sent=sent), key)
 
     async def device_info(self) -> WireRecord:
         answer = await self.call("deviceinfo/query", write=False)
@@ -436,9 +446,12 @@ class PbxClient:
     async def update_queue(self, queueid: str, fields: WireRecord) -> None:
         await self.call("queue/update", {"queueid": queueid, **fields}, write=True)
 
-    async def query_wakeups(self, extids: Iterable[str]) -> list[WireRecord]:
+    async def query_wakeups(
+        self, extids: Iterable[str], *, sent: asyncio.Event | None = None
+    ) -> list[WireRecord]:
         """`[{"extid": "1000", "wakeup": [...]}, ...]` for the extensions asked."""
-        groups = await self._list("wakeupcall/query", {"extid": _join(extids)}, "wakeups")
+        body = {"extid": _join(extids)}
+        groups = await self._list("wakeupcall/query", body, "wakeups", sent)
         for group in groups:
             if not isinstance(group.get("wakeup", []), list):
                 raise ProtocolError("wakeupcall/query", "a `wakeup` entry is not a list")
