@@ -1,7 +1,12 @@
 """Reading the live PBX into a State, with the fewest calls the API allows: one bulk query
 per kind, run concurrently (the client bounds the concurrency); wake-up calls for every
 extension in one comma-list query, falling back to one query per extension where a PBX
-answers a list query with a failure or for one extension only."""
+answers a list query with a failure or for one extension only.
+
+Waiting on the PBX is kept to its round trips: the wake-up query goes out the moment the
+extension numbers arrive (it is the one query that must wait for another), and answers
+are decoded while it is on the wire. A plan that will not be applied logs out as soon as
+the last answer is in, and is worked out while the logout travels."""
 
 from __future__ import annotations
 

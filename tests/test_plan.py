@@ -197,6 +197,24 @@ async def test_unchanged_lists_of_groups_plan_nothing(tmp_path: Path, sim: Simul
     assert [(c.action, [f.field for f in c.fields]) for c in plan.changes] == [("update", ["dod"])]
 
 
+async def test_ignored_fields_never_show_as_changes(tmp_path: Path, sim: Simulator) -> None:
+    run = await converge(
+        sim, desired(tmp_path, 'extensions: [{number: "1000", voicemail: {pin: "1234"}}]\n')
+    )
+    assert run.left.changes == []
+    changed = 'extensions: [{number: "1000", name: Desk, voicemail: {pin: "9999"}}]\n'
+    plan = await plan_only(sim, desired(tmp_path, changed))
+    assert [[f.field for f in c.fields] for c in plan.changes] == [["name", "voicemail.pin"]]
+    ignoring = "settings: {ignore_fields: {extensions: [voicemail.pin]}}\n" + changed
+    plan = await plan_only(sim, desired(tmp_path, ignoring))
+    assert [[f.field for f in c.fields] for c in plan.changes] == [["name"]]
+    same = 'extensions: [{number: "1000", voicemail: {pin: "9999"}}]\n'
+    plan = await plan_only(
+        sim, desired(tmp_path, "settings: {ignore_fields: {extensions: [voicemail.pin]}}\n" + same)
+    )
+    assert plan.changes == []
+
+
 def test_a_group_missing_on_the_pbx_is_an_update() -> None:
     # The live extension has no voicemail group at all: reading `voicemail.pin` off it
     # fails, and the plan must show the field as changing, not stop.
