@@ -17,7 +17,7 @@ import sys
 import time
 from typing import Any
 
-from pbxconf import manifest
+from pbxconf import bulk, manifest
 from pbxconf.api import ClientSettings, PbxClient
 from pbxconf.apply import execute
 from pbxconf.export import export_state
@@ -67,5 +67,6 @@ async def run(action: str, manifests: str, url: str, write_interval: float) -> d
 
 
 if __name__ == "__main__":
+    bulk.freeze_after_phases()  # as the pbxconf command does
     action, manifests, url, interval = sys.argv[1:5]
     print(json.dumps(asyncio.run(run(action, manifests, url, float(interval)))))

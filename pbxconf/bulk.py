@@ -6,10 +6,11 @@ grows, sweeps all of it again and again for nothing: on a 2,000-extension PBX th
 more than half of the time to load its manifests. These phases pause it; reference
 counting still frees everything as usual.
 
-When the collector resumes, what the phase built (the manifests, the live state, the
-plan) is frozen (`gc.freeze`): it lives as long as the command, and would otherwise be
-swept whole at the next collection, a pause of tens of milliseconds in the middle of
-talking to the PBX.
+When the collector resumes, its next run sweeps everything the phase built, a pause of
+tens of milliseconds in the middle of talking to the PBX. A program whose objects live
+until it exits (a pbxconf command) calls `freeze_after_phases()`: what a phase built is
+then frozen (`gc.freeze`) and never swept. A long-running program using pbxconf as a
+library leaves it off, since frozen objects are never collected, cycles included.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_freeze = False
+
+
+def freeze_after_phases(enabled: bool = True) -> None:
+    """Freeze what each bulk phase builds (see the module's docstring)."""
+    global _freeze
+    _freeze = enabled
 
 
 @contextmanager
@@ -27,5 +36,6 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
-            gc.freeze()
+            if _freeze:
+                gc.freeze()
             gc.enable()

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from pbxconf import __version__, manifest, render
+from pbxconf import __version__, bulk, manifest, render
 from pbxconf.api import PbxError
 from pbxconf.apply import (
     Progress,
@@ -71,6 +71,7 @@ def _configure_logging(verbose: int) -> None:
 def main(verbose: int) -> None:
     """Configuration as code for the cloud PBX: validate, plan, apply and export manifests."""
     _configure_logging(verbose)
+    bulk.freeze_after_phases()  # a command's objects live until it exits
 
 
 def connection_options(command: F) -> F:
