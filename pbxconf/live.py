@@ -30,6 +30,10 @@ log = logging.getLogger("pbxconf.live")
 WAKEUP_BATCH = 5000
 
 
+# Answers that arrive together are decoded in the kinds' order, so a State is the same
+# whatever the timing.
+KIND_ORDER = {name: i for i, name in enumerate(KINDS)}
+
 # Added by firmware 81.8.0.42 (the manual's changelog); older PBXes answer 10003.
 NEWER_ENDPOINTS = ("siptrunk/query", "inroute/query", "outroute/query")
 
@@ -80,7 +84,7 @@ async def read_live(
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 if not pending and answered is not None:
                     answered()
-                for query in sorted(done, key=lambda q: list(KINDS).index(queries[q])):
+                for query in sorted(done, key=lambda q: KIND_ORDER[queries[q]]):
                     kind_name = queries[query]
                     if kind_name in wanted:
                         await _decode_into(state, KINDS[kind_name], query.result())

@@ -24,7 +24,7 @@ from deepdiff import DeepDiff
 
 from pbxconf.bulk import collector_paused
 from pbxconf.kinds import KINDS, ORDER, ApiCall, Key, Kind
-from pbxconf.kinds.base import declared, full, has_values
+from pbxconf.kinds.base import full
 from pbxconf.manifest import Desired
 from pbxconf.state import State
 
@@ -187,7 +187,8 @@ class _Planner:
                 merged = kind.merge(None, want)
                 self.merged[(kind.name, key)] = merged
                 fields = [
-                    FieldChange(f, None, v, f in kind.sensitive) for f, v in declared(want).items()
+                    FieldChange(f, None, v, f in kind.sensitive)
+                    for f, v in self.desired.view(kind.name, key).fields.items()
                 ]
                 self.plan.changes.append(
                     Change(
@@ -252,10 +253,10 @@ class _Planner:
                     return []  # the usual case: no dump, no DeepDiff
             except AttributeError:
                 pass  # a group the manifest sets is not on the PBX
-        if has_values(live, wanted):
-            return []  # e.g. lists of groups, which only a dump compares
         have = full(live)
         current = {f: have.get(f) for f in wanted}
+        if current == wanted:
+            return []  # e.g. lists of groups (trunk DODs), which only a dump compares
         diff = DeepDiff(current, wanted, ignore_order=False)
         if not diff:
             return []

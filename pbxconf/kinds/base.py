@@ -297,7 +297,6 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-_PARTS: dict[str, tuple[str, ...]] = {}
 _GETTERS: dict[tuple[str, ...], Callable[[Any], tuple[Any, ...]]] = {}
 
 
@@ -314,27 +313,6 @@ def values_getter(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
             getter = attrgetter(*fields) if fields else (lambda obj: ())
         _GETTERS[fields] = getter
     return getter
-
-
-def has_values(obj: BaseModel, flat: Mapping[str, Any]) -> bool:
-    """Whether each dotted field of `flat` has that value on `obj`, as `full(obj)` gives
-    it. Reads the attributes themselves: comparing an unchanged object costs no dump."""
-    for dotted, value in flat.items():
-        parts = _PARTS.get(dotted)
-        if parts is None:
-            parts = _PARTS[dotted] = tuple(dotted.split("."))
-        current: Any = obj
-        for part in parts:
-            current = getattr(current, part, None)
-            if current is None:
-                break
-        if isinstance(current, BaseModel):
-            current = current.model_dump(mode="json", exclude_none=True)
-        elif isinstance(current, list) and current and isinstance(current[0], BaseModel):
-            current = [item.model_dump(mode="json", exclude_none=True) for item in current]
-        if current != value:
-            return False
-    return True
 
 
 def declared(obj: BaseModel) -> dict[str, Any]:
