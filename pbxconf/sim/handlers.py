@@ -45,19 +45,41 @@ def extensionlist_query(sim: Simulator, body: Record) -> Record:
 
 def extension_query(sim: Simulator, body: Record) -> Record:
     chosen = sim.state.routes_by_extension()
-    every = [r["name"] for r in sim.state.outroutes.values()]
-    # An extension is in few routes: the other routes are the slices of the full list
-    # between its own, joined in C, so a 2,000-extension answer stays cheap to build.
-    position = {name: i for i, name in enumerate(every)}
+    others = UnselectedRoutes([r["name"] for r in sim.state.outroutes.values()])
     records = []
     for rec in sim.state.query_extensions(_optional_list(body, "extid")):
         mine = chosen.get(rec["extnumber"], [])
         rec["selectoutroute"] = ",".join(mine)
-        cuts = sorted(position[name] for name in mine)
-        pieces = [every[a + 1 : b] for a, b in zip([-1, *cuts], [*cuts, len(every)], strict=True)]
-        rec["unselectoutroute"] = ",".join(",".join(piece) for piece in pieces if piece)
+        rec["unselectoutroute"] = others.without(mine)
         records.append(spelling.extension(rec, sim.settings.spelling))
     return {"extinfos": records}
+
+
+class UnselectedRoutes:
+    """`unselectoutroute`: every outbound route but an extension's own, in route order.
+    An extension is in few routes, so its answer is the full comma list with its own
+    routes cut out: a few slices of one string, and a 2,000-extension answer of 300
+    routes (6.6 MB) stays cheap to build."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.joined = ",".join(names)
+        self.spans: dict[str, tuple[int, int]] = {}
+        start = 0
+        for name in names:
+            self.spans[name] = (start, start + len(name))
+            start += len(name) + 1
+
+    def without(self, names: list[str]) -> str:
+        if not names:
+            return self.joined
+        pieces, begin = [], 0
+        for start, end in sorted(self.spans[name] for name in names):
+            if start > begin:
+                pieces.append(self.joined[begin : start - 1])  # up to the comma before
+            begin = end + 1  # past the comma after
+        if begin < len(self.joined):
+            pieces.append(self.joined[begin:])
+        return ",".join(pieces)
 
 
 def extension_update(sim: Simulator, body: Record) -> Record:

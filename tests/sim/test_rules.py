@@ -225,3 +225,15 @@ def test_a_caller_hanging_up_mid_request_is_not_a_server_error(
         )
     time.sleep(0.3)
     assert "Exception in ASGI application" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "mine",
+    [[], ["a"], ["e"], ["c"], ["a", "b"], ["d", "e"], ["b", "d"], ["e", "a", "c"], list("abcde")],
+)
+def test_unselected_routes_are_every_other_route_in_order(mine: list[str]) -> None:
+    names = ["a", "bb", "c", "dd", "e"]
+    renamed = {"a": "a", "b": "bb", "c": "c", "d": "dd", "e": "e"}
+    own = [renamed[n] for n in mine]
+    expected = ",".join(n for n in names if n not in own)
+    assert handlers.UnselectedRoutes(names).without(own) == expected
