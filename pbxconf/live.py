@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from pbxconf.api import ApiError, PbxClient
@@ -46,50 +46,17 @@ async def read_live(
     client: PbxClient,
     kinds: Iterable[str] | None = None,
     *,
-    answered: Callable[[], object] | None = None,
+    answered: Callable[[], Awaitable[object] | None] | None = None,
 ) -> State:
     """The live PBX as a State. `answered`, if given, is called once every answer is in,
-    before the last ones are decoded: from then on the session is not needed."""
+    before the last ones are decoded: from then on the session is not needed. What it
+    returns, if anything, is awaited before decoding goes on (e.g. a request going out)."""
     wanted = tuple(kinds) if kinds is not None else tuple(KINDS)
+    reading = _Reading(client, wanted, answered)
     state = State(kinds=wanted)
-    readers = {
-        "extension": client.query_extensions,
-        "trunk": client.query_trunks,
-        "inbound_route": client.query_inroutes,
-        "outbound_route": client.query_outroutes,
-        "ivr": client.query_ivrs,
-        "queue": client.query_queues,
-    }
-    needs_extensions = "wakeup_call" in wanted
-    jobs = [k for k in readers if k in wanted or (k == "extension" and needs_extensions)]
-    queries: dict[asyncio.Future[list[dict[str, Any]]], str] = {
-        asyncio.ensure_future(readers[k]()): k for k in jobs
-    }
-    pending = set(queries)
     try:
         with collector_paused():
-            if needs_extensions:
-                # The wake-up query needs the extension numbers, and it is the one query
-                # that must wait: it goes out as soon as they arrive, before anything is
-                # decoded, and everything else decodes while it is on the wire.
-                extensions = next(q for q, k in queries.items() if k == "extension")
-                records = await extensions
-                numbers = [str(r.get("extnumber", "")) for r in records]
-                sent = asyncio.Event()
-                wakeups = asyncio.ensure_future(read_wakeups(client, numbers, sent=sent))
-                queries[wakeups] = "wakeup_call"
-                pending.add(wakeups)
-                await _until_sent(sent, wakeups)
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                if not pending and answered is not None:
-                    answered()
-                for query in sorted(done, key=lambda q: KIND_ORDER[queries[q]]):
-                    kind_name = queries[query]
-                    if kind_name in wanted:
-                        await _decode_into(state, KINDS[kind_name], query.result())
-                    else:
-                        query.result()  # read only for the numbers; raise what it raised
+            await reading.decode_into(state)
     except ApiError as err:
         if err.errno == "10003" and err.call in NEWER_ENDPOINTS:
             raise LiveReadError(
@@ -98,10 +65,93 @@ async def read_live(
             ) from None
         raise
     finally:
+        await reading.stop()
+    return state
+
+
+class _Reading:
+    """One read of the live PBX: its queries, decoded in the order they answer, and what
+    goes out between slices of decoding (the wake-up query, once the extension numbers
+    are in; the `answered` call, once every answer is)."""
+
+    def __init__(
+        self,
+        client: PbxClient,
+        wanted: tuple[str, ...],
+        answered: Callable[[], Awaitable[object] | None] | None,
+    ) -> None:
+        self.client = client
+        self.wanted = wanted
+        self.answered = answered
+        # The extension query goes last: a PBX that answers one request at a time then
+        # answers the small queries first, and they are decoded while it works out the
+        # extensions (the one answer the wake-up query waits for).
+        readers = {
+            "trunk": client.query_trunks,
+            "inbound_route": client.query_inroutes,
+            "outbound_route": client.query_outroutes,
+            "ivr": client.query_ivrs,
+            "queue": client.query_queues,
+            "extension": client.query_extensions,
+        }
+        needs_extensions = "wakeup_call" in wanted
+        jobs = [k for k in readers if k in wanted or (k == "extension" and needs_extensions)]
+        self.queries: dict[asyncio.Future[list[dict[str, Any]]], str] = {
+            asyncio.ensure_future(readers[k]()): k for k in jobs
+        }
+        # The query whose numbers the wake-up query waits for, until that one is sent.
+        self.numbers_from = next(
+            (q for q, k in self.queries.items() if k == "extension" and needs_extensions), None
+        )
+        self.all_in = False
+
+    async def decode_into(self, state: State) -> None:
+        decoded: set[asyncio.Future[list[dict[str, Any]]]] = set()
+        while True:
+            await self.tend()
+            ready = [q for q in self.queries if q.done() and q not in decoded]
+            if not ready:
+                waiting = [q for q in self.queries if not q.done()]
+                if not waiting:
+                    return
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            # Answers that arrived together go in the kinds' order: the same State
+            # whatever the timing.
+            query = min(ready, key=lambda q: KIND_ORDER[self.queries[q]])
+            decoded.add(query)
+            kind_name = self.queries[query]
+            records = query.result()  # raises what the query raised
+            if kind_name in self.wanted:
+                await _decode_into(state, KINDS[kind_name], records, self.tend)
+
+    async def tend(self) -> None:
+        """Between slices of decoding: let the network run, and send what can go now. The
+        wake-up query is the one query that must wait for another, so it goes out the
+        moment the extension numbers are in, whatever is being decoded."""
+        await asyncio.sleep(0)
+        await self.client.until_received()
+        if self.numbers_from is not None and self.numbers_from.done():
+            records = self.numbers_from.result()
+            self.numbers_from = None
+            numbers = [str(r.get("extnumber", "")) for r in records]
+            sent = asyncio.Event()
+            wakeups = asyncio.ensure_future(read_wakeups(self.client, numbers, sent=sent))
+            self.queries[wakeups] = "wakeup_call"
+            await _until_sent(sent, wakeups)
+        if not self.all_in and self.numbers_from is None and all(q.done() for q in self.queries):
+            self.all_in = True
+            if self.answered is not None:
+                waiting = self.answered()
+                if waiting is not None:
+                    await waiting
+
+    async def stop(self) -> None:
+        """Cancel what is still running (after a failure), and wait until it has ended."""
+        pending = [q for q in self.queries if not q.done()]
         for query in pending:
             query.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-    return state
 
 
 async def plan_and_log_out(client: PbxClient, desired: Desired, options: PlanOptions) -> Plan:
@@ -112,14 +162,14 @@ async def plan_and_log_out(client: PbxClient, desired: Desired, options: PlanOpt
     sent = asyncio.Event()
     closing: list[asyncio.Future[None]] = []
 
-    def log_out() -> None:
+    def log_out() -> Awaitable[None]:
         closing.append(asyncio.ensure_future(client.close(sent=sent)))
+        return _until_sent(sent, closing[0])
 
     try:
-        live = await read_live(client, answered=log_out)
-        if not closing:
-            log_out()
-        await _until_sent(sent, closing[0])
+        live = await read_live(client, answered=log_out)  # logs out once all is in
+        if not closing:  # nothing was read
+            await log_out()
         return make_plan(desired, live, options)
     finally:
         if closing:
@@ -140,10 +190,15 @@ async def _until_sent(sent: asyncio.Event, call: asyncio.Future[Any]) -> None:
 DECODE_SLICE = 64
 
 
-async def _decode_into(state: State, kind: Kind, records: list[dict[str, Any]]) -> None:
+async def _decode_into(
+    state: State,
+    kind: Kind,
+    records: list[dict[str, Any]],
+    between: Callable[[], Awaitable[None]],
+) -> None:
     for index, record in enumerate(records):
         if index % DECODE_SLICE == DECODE_SLICE - 1:
-            await asyncio.sleep(0)
+            await between()
         try:
             obj = kind.decode(record)
         except DecodeError as err:

@@ -4,6 +4,7 @@ and a failed query stopping the read cleanly."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 from typing import Any
 
@@ -49,6 +50,41 @@ def test_the_wakeup_query_goes_out_while_extensions_decode(
     calls = [c.endpoint for c in sim.calls]
     assert calls.index("wakeupcall/query") > calls.index("extension/query")
     assert "wakeupcall/query" in calls_at_decode[0]
+
+
+def test_the_wakeup_query_goes_out_while_another_kind_decodes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The extension answer comes in while the inbound routes are being decoded: the
+    # wake-up query waits for the next slice of records, not for the whole kind.
+    sim = Simulator(state=generate(dataclasses.replace(SIZE, inroutes=400), seed=3))
+    inbound = KINDS["inbound_route"]
+    wakeup_sent: list[bool] = []
+    decode = inbound.decode
+
+    async def run() -> Any:
+        numbers_in = asyncio.Event()
+
+        def watched(record: dict[str, Any]) -> Any:
+            numbers_in.set()
+            wakeup_sent.append("wakeupcall/query" in [c.endpoint for c in sim.calls])
+            return decode(record)
+
+        monkeypatch.setattr(inbound, "decode", watched)
+        async with sim_client(sim) as pbx:
+            query_extensions = pbx.query_extensions
+
+            async def held() -> list[dict[str, Any]]:
+                await numbers_in.wait()
+                return await query_extensions()
+
+            monkeypatch.setattr(pbx, "query_extensions", held)
+            return await asyncio.wait_for(read_live(pbx), 10)
+
+    live = asyncio.run(run())
+    assert len(live.objects["inbound_route"]) == 400
+    assert len(live.objects["wakeup_call"]) == SIZE.wakeups
+    assert not wakeup_sent[0] and wakeup_sent[-1]
 
 
 def test_answered_is_called_once_every_answer_is_in(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -155,6 +155,9 @@ class PbxClient:
         self._write_lock = asyncio.Lock()
         self._last_write = -1e18
         self._reads = asyncio.Semaphore(self.settings.read_concurrency)
+        # Answers whose body is coming in now, and an event set each time one is in.
+        self._arriving = 0
+        self._arrived = asyncio.Event()
         # Counts of calls by endpoint (logins included): benchmarks and tests read them.
         self.calls: dict[str, int] = {}
 
@@ -350,6 +353,7 @@ class PbxClient:
         if sent is not None:
             request.extensions["trace"] = _set_when_sent(sent)
         response = await self._http.send(request, stream=True)
+        self._arriving += 1
         try:
             chunks: list[bytes] = []
             size = 0
@@ -360,8 +364,18 @@ class PbxClient:
                     raise ProtocolError(endpoint, f"the answer is larger than {limit} MiB; refused")
                 chunks.append(chunk)
         finally:
+            self._arriving -= 1
+            self._arrived.set()
             await response.aclose()
         return response.status_code, response.headers.get("content-type", ""), b"".join(chunks)
+
+    async def until_received(self) -> None:
+        """Wait while an answer's body is coming in. Its bytes are read only while the
+        event loop is free, so CPU work (decoding) waits: an answer is on the critical path
+        (the next request may need it), and its transfer then takes no longer than it must."""
+        while self._arriving:
+            self._arrived.clear()
+            await self._arrived.wait()
 
     # ---- typed endpoints (wire dicts in, wire dicts out) -------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -371,6 +372,36 @@ async def test_malformed_answers(body: bytes, expected: str) -> None:
         with pytest.raises(ProtocolError) as caught:
             await pbx.query_trunks()
     assert expected in str(caught.value)
+
+
+async def test_until_received_waits_while_an_answer_is_coming_in() -> None:
+    halfway, rest = asyncio.Event(), asyncio.Event()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"status": "Success", "trunks": ['
+        halfway.set()
+        await rest.wait()
+        yield b"]}"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/login"):
+            return httpx.Response(
+                200, json={"status": "Success", "token": "t", "refreshtoken": "r"}
+            )
+        return httpx.Response(200, content=body())
+
+    async with PbxClient(
+        "http://pbx.test", "api", "x", transport=httpx.MockTransport(answer)
+    ) as pbx:
+        await asyncio.wait_for(pbx.until_received(), 1)  # nothing coming in
+        query = asyncio.ensure_future(pbx.query_trunks())
+        await halfway.wait()
+        waiting = asyncio.ensure_future(pbx.until_received())
+        await asyncio.sleep(0.02)
+        assert not waiting.done()  # half an answer is in
+        rest.set()
+        assert await query == []
+        await asyncio.wait_for(waiting, 1)
 
 
 # ---- secrets -------------------------------------------------------------------------
