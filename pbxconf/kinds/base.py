@@ -17,14 +17,15 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from pbxconf.kinds.fields import TEXT, DecodeError
+from pbxconf.kinds.fields import TEXT, DecodeError, Text, as_text
 
 Key = tuple[str, ...]
 WireRecord = dict[str, Any]
 
-# How one record key is read: key, its spelling (for messages), the converter's decode,
-# and where the value goes (parent groups, field).
-_Slot = tuple[Any, str, Any, tuple[str, ...], str]
+# How one record key is read: key, its spelling (for messages), the converter's decode
+# (None for text), and the field it fills; a layout is the slots by the group they fill.
+_Slot = tuple[Any, str, Any, str]
+_Layout = list[tuple[tuple[str, ...], list[_Slot]]]
 
 # Manifest-only fields: they steer pbxconf and never travel to the PBX.
 META_FIELDS = frozenset({"renamed_from", "protect"})
@@ -100,7 +101,7 @@ class Kind:
 
     _adapter: TypeAdapter[Any] = field(init=False, repr=False)
     _spellings: list[tuple[Wire, tuple[str, ...]]] = field(init=False, repr=False)
-    _layouts: dict[tuple[Any, ...], list[_Slot]] = field(init=False, repr=False)
+    _layouts: dict[tuple[Any, ...], _Layout] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._adapter = TypeAdapter(self.model)
@@ -137,16 +138,24 @@ class Kind:
     def decode(self, record: WireRecord) -> Any:
         """A query record -> the canonical model, accepting every spelling in the manual."""
         data: dict[str, Any] = {}
-        for key, name, decode, parents, leaf in self._layout(record):
-            try:
-                value = decode(record[key])
-            except DecodeError as err:
-                raise DecodeError(f"`{name}`: {err}") from None
-            if value is not None:
+        for parents, slots in self._layout(record):
+            values: dict[str, Any] = {}
+            for key, name, decode, leaf in slots:
+                raw = record[key]
+                if decode is None and type(raw) is str:
+                    values[leaf] = raw  # text, as the PBX answers it: nothing to convert
+                    continue
+                try:
+                    value = (decode or as_text)(raw)
+                except DecodeError as err:
+                    raise DecodeError(f"`{name}`: {err}") from None
+                if value is not None:
+                    values[leaf] = value
+            if values:
                 target = data
                 for part in parents:
                     target = target.setdefault(part, {})
-                target[leaf] = value
+                target.update(values)
         data = self.after_decode(data, record)
         try:
             return self.validate(data)
@@ -155,20 +164,25 @@ class Kind:
             where = ".".join(str(p) for p in first["loc"])
             raise DecodeError(f"{where}: {first['msg']} (got {first.get('input')!r})") from None
 
-    def _layout(self, record: WireRecord) -> list[_Slot]:
+    def _layout(self, record: WireRecord) -> _Layout:
         """Which key of the record each mapping reads (spellings matched without regard to
-        case). The records of one answer share their keys, so this is worked out once per
-        answer, not once per record."""
+        case), grouped by where the values go. The records of one answer share their keys,
+        so this is worked out once per answer, not once per record."""
         keys = tuple(record)
         layout = self._layouts.get(keys)
         if layout is None:
             present = {str(k).lower(): k for k in keys}
-            layout = []
+            groups: dict[tuple[str, ...], list[_Slot]] = {}
             for wire, names in self._spellings:
                 name = next((n for n in names if n in present), None)
                 if name is not None:
                     *parents, leaf = wire.field.split(".")
-                    layout.append((present[name], name, wire.conv.decode, tuple(parents), leaf))
+                    # Text needs no converter call for a string (see decode).
+                    decode = None if isinstance(wire.conv, Text) else wire.conv.decode
+                    groups.setdefault(tuple(parents), []).append(
+                        (present[name], name, decode, leaf)
+                    )
+            layout = list(groups.items())
             if len(self._layouts) >= 64:  # answers whose records differ: keep it bounded
                 self._layouts.clear()
             self._layouts[keys] = layout
