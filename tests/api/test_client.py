@@ -357,6 +357,9 @@ async def test_connection_refused_is_a_clear_error() -> None:
         (b"[1, 2]", "the answer is not the PBX API's JSON"),
         (b'{"status": "Success"}', "the answer has no `trunks` list of objects"),
         (b'{"status": "Success", "trunks": [1]}', "the answer has no `trunks` list of objects"),
+        (b"[" * 100_000 + b"]" * 100_000, "the answer is not the PBX API's JSON"),
+        (b'{"status": "Success"} trailing', "the answer is not the PBX API's JSON"),
+        (b"\xff\xfe{}", "the answer is not the PBX API's JSON"),
     ],
 )
 async def test_malformed_answers(body: bytes, expected: str) -> None:
@@ -372,6 +375,23 @@ async def test_malformed_answers(body: bytes, expected: str) -> None:
         with pytest.raises(ProtocolError) as caught:
             await pbx.query_trunks()
     assert expected in str(caught.value)
+
+
+async def test_an_answer_json_reads_only_with_the_standard_parser_still_reads() -> None:
+    # A lone surrogate escape: the fast parser refuses it, Python's json takes it.
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/login"):
+            return httpx.Response(
+                200, json={"status": "Success", "token": "t", "refreshtoken": "r"}
+            )
+        return httpx.Response(
+            200, content=b'{"status": "Success", "trunks": [{"trunkname": "a\\ud800"}]}'
+        )
+
+    async with PbxClient(
+        "http://pbx.test", "api", "x", transport=httpx.MockTransport(answer)
+    ) as pbx:
+        assert await pbx.query_trunks() == [{"trunkname": "a\ud800"}]
 
 
 async def test_until_received_waits_while_an_answer_is_coming_in() -> None:
