@@ -47,7 +47,7 @@ async def run(action: str, manifests: str, url: str, write_interval: float) -> d
             assert desired is not None
             options = PlanOptions(force=True)
             if action == "plan":  # as `pbxconf plan` does it: logs out while it plans
-                plan = await plan_and_log_out(pbx, desired, options)
+                plan, _live = await plan_and_log_out(pbx, desired, options)
             else:  # "planner" times the planner alone; "apply" plans, then applies
                 live = await read_live(pbx)
                 planner = time.process_time()

@@ -36,6 +36,7 @@ from pbxconf.kinds import KINDS, ORDERED_KINDS, ApiCall
 from pbxconf.live import LiveReadError, plan_and_log_out, read_live
 from pbxconf.manifest import Desired
 from pbxconf.plan import Plan, PlanOptions, make_plan, parse_target
+from pbxconf.state import State
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -314,11 +315,12 @@ def plan(
     desired = load_manifests(paths)
     target = conn.describe()
 
-    async def run() -> Plan:
+    async def run() -> tuple[Plan, State]:
         async with open_pbx(conn) as pbx:
             return await plan_and_log_out(pbx, desired, options)
 
-    result = asyncio.run(run())
+    # The live State is held until the plan is shown, and freed after.
+    result, _live = asyncio.run(run())
     click.echo(_render(result, target, fmt), nl=False)
     if result.errors:
         raise click.ClickException("the plan has errors; nothing can be applied")

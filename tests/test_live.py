@@ -127,7 +127,9 @@ def test_plan_and_log_out_plans_while_the_logout_is_on_the_wire(
             server.url, DEFAULT_USERNAME, DEFAULT_PASSWORD, settings=fast_settings()
         ) as pbx:
             clients.append(pbx)
-            return await plan_and_log_out(pbx, Desired(), PlanOptions())
+            plan, live = await plan_and_log_out(pbx, Desired(), PlanOptions())
+            assert len(live.objects["extension"]) == SIZE.extensions
+            return plan
 
     try:
         plan = asyncio.run(run())
