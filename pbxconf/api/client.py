@@ -59,6 +59,11 @@ WireRecord = dict[str, Any]
 # A PBX answer larger than this is refused rather than held in memory.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
+# A read that returns this much found more bytes waiting than httpcore reads at once
+# (64 KiB): the answer is coming in faster than it is read. Over a slow link, reads
+# between two slices of CPU work find a few KiB.
+BACKLOG_CHUNK = 32 * 1024
+
 # The most the client widens its write spacing to after errno 10025 (seconds).
 MAX_WRITE_INTERVAL = 5.0
 
@@ -156,9 +161,10 @@ class PbxClient:
         self._write_lock = asyncio.Lock()
         self._last_write = -1e18
         self._reads = asyncio.Semaphore(self.settings.read_concurrency)
-        # Answers whose body is coming in now, and an event set each time one is in.
-        self._arriving = 0
-        self._arrived = asyncio.Event()
+        # Answers coming in faster than they are read (see until_received), and an event
+        # set each time one of them catches up or ends.
+        self._backlogged = 0
+        self._caught_up = asyncio.Event()
         # Counts of calls by endpoint (logins included): benchmarks and tests read them.
         self.calls: dict[str, int] = {}
 
@@ -354,7 +360,7 @@ class PbxClient:
         if sent is not None:
             request.extensions["trace"] = _set_when_sent(sent)
         response = await self._http.send(request, stream=True)
-        self._arriving += 1
+        backlogged = False
         try:
             chunks: list[bytes] = []
             size = 0
@@ -364,19 +370,29 @@ class PbxClient:
                     limit = MAX_BODY_BYTES // 2**20
                     raise ProtocolError(endpoint, f"the answer is larger than {limit} MiB; refused")
                 chunks.append(chunk)
+                if backlogged != (len(chunk) >= BACKLOG_CHUNK):
+                    backlogged = not backlogged
+                    self._backlog(+1 if backlogged else -1)
         finally:
-            self._arriving -= 1
-            self._arrived.set()
+            if backlogged:
+                self._backlog(-1)
             await response.aclose()
         return response.status_code, response.headers.get("content-type", ""), b"".join(chunks)
 
+    def _backlog(self, change: int) -> None:
+        self._backlogged += change
+        if change < 0:
+            self._caught_up.set()
+
     async def until_received(self) -> None:
-        """Wait while an answer's body is coming in. Its bytes are read only while the
-        event loop is free, so CPU work (decoding) waits: an answer is on the critical path
-        (the next request may need it), and its transfer then takes no longer than it must."""
-        while self._arriving:
-            self._arrived.clear()
-            await self._arrived.wait()
+        """Wait while an answer is coming in faster than it is read. Its bytes are read
+        only while the event loop is free: CPU work (decoding) done meanwhile would stretch
+        its transfer, and an answer is on the critical path (the next request may need
+        it). Over a slow link the bytes come slower than they are read, and this returns
+        at once: the waiting is then the network's, and CPU work fills it."""
+        while self._backlogged:
+            self._caught_up.clear()
+            await self._caught_up.wait()
 
     # ---- typed endpoints (wire dicts in, wire dicts out) -------------------------------
 

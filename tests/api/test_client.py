@@ -394,14 +394,23 @@ async def test_an_answer_json_reads_only_with_the_standard_parser_still_reads() 
         assert await pbx.query_trunks() == [{"trunkname": "a\ud800"}]
 
 
-async def test_until_received_waits_while_an_answer_is_coming_in() -> None:
+@pytest.mark.parametrize(
+    ("chunk", "waits"),
+    [
+        (64 * 1024, True),  # more was waiting than one read takes: decoding would stretch it
+        (4 * 1024, False),  # a slow link: the waiting is the network's
+    ],
+)
+async def test_until_received_waits_while_an_answer_comes_in_faster_than_it_is_read(
+    chunk: int, waits: bool
+) -> None:
     halfway, rest = asyncio.Event(), asyncio.Event()
 
     async def body() -> AsyncIterator[bytes]:
-        yield b'{"status": "Success", "trunks": ['
+        yield b'{"status": "Success", "pad": "' + b"x" * chunk
         halfway.set()
         await rest.wait()
-        yield b"]}"
+        yield b'", "trunks": []}'
 
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/login"):
@@ -410,18 +419,18 @@ async def test_until_received_waits_while_an_answer_is_coming_in() -> None:
             )
         return httpx.Response(200, content=body())
 
-    async with PbxClient(
-        "http://pbx.test", "api", "x", transport=httpx.MockTransport(answer)
-    ) as pbx:
+    transport = httpx.MockTransport(answer)
+    async with PbxClient("http://pbx.test", "api", "x", transport=transport) as pbx:
         await asyncio.wait_for(pbx.until_received(), 1)  # nothing coming in
         query = asyncio.ensure_future(pbx.query_trunks())
         await halfway.wait()
         waiting = asyncio.ensure_future(pbx.until_received())
         await asyncio.sleep(0.02)
-        assert not waiting.done()  # half an answer is in
+        assert waiting.done() is not waits
         rest.set()
         assert await query == []
         await asyncio.wait_for(waiting, 1)
+        await asyncio.wait_for(pbx.until_received(), 1)  # and nothing is left counted
 
 
 # ---- secrets -------------------------------------------------------------------------
