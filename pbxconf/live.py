@@ -3,10 +3,11 @@ per kind, run concurrently (the client bounds the concurrency); wake-up calls fo
 extension in one comma-list query, falling back to one query per extension where a PBX
 answers a list query with a failure or for one extension only.
 
-Waiting on the PBX is kept to its round trips: the wake-up query goes out the moment the
-extension numbers arrive (it is the one query that must wait for another), and answers
-are decoded while it is on the wire. A plan that will not be applied logs out as soon as
-the last answer is in, and is worked out while the logout travels."""
+Waiting on the PBX is kept to its round trips: answers are decoded as they arrive, in
+slices; between two slices the wake-up query goes out the moment the extension numbers
+are in (it is the one query that must wait for another), and a plan that will not be
+applied logs out as soon as the last answer is in, and is worked out while the logout
+travels."""
 
 from __future__ import annotations
 
