@@ -53,8 +53,8 @@ async def read_live(
     before the last ones are decoded: from then on the session is not needed. What it
     returns, if anything, is awaited before decoding goes on (e.g. a request going out)."""
     wanted = tuple(kinds) if kinds is not None else tuple(KINDS)
-    reading = _Reading(client, wanted, answered)
     state = State(kinds=wanted)
+    reading = _Reading(client, wanted, answered)  # its queries start now
     try:
         with collector_paused():
             await reading.decode_into(state)

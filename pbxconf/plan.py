@@ -259,8 +259,8 @@ class _Planner:
         fields, wanted = view.fields, view.wanted
         if ignored:
             wanted = {f: v for f, v in wanted.items() if f not in ignored}
-        elif self._unchanged(kind, key, live):
-            return []
+        # The quick check (_unchanged) has been made by the kind's loop where it can tell:
+        # here objects are compared by their dump.
         have = full(live)
         current = {f: have.get(f) for f in wanted}
         if current == wanted:
