@@ -6,13 +6,15 @@
 For each size (see pbxconf.sim.generate) it generates a PBX, exports it as the desired
 manifests, and serves it with `pbxconf sim serve` (another process, injected latency).
 Workloads, each in a fresh process: plan with nothing to change (`--runs` times, the
-median shown), plan and apply of a change to 10% of every kind, export (`--runs` times);
-and at zero latency, the plan again (`--runs` times: the time a plan takes when no
+median shown); the plan's calls alone, with nothing decoded or planned, against the same
+PBX and against one that answers at once (replay.py), `--runs` times each: the floor
+under the plan; plan and apply of a change to 10% of every kind; export (`--runs`
+times); and at zero latency, the plan again (`--runs` times: the time a plan takes when no
 waiting is left, i.e. the simulator's answers, their transfer, decoding) and the planner
 alone, for its CPU time.
 It prints a Markdown table: API calls against the minimum the API needs, wall time
-against its lower bound, the spread of the runs, the time to load the manifests, planner
-CPU, peak memory, and whether each target is met.
+against its lower bound, the spread of the runs, the floor, the time to load the
+manifests, planner CPU, peak memory, and whether each target is met.
 
 Wall time runs from the first call to the PBX to the last answer (the plan made): what
 depends on the PBX. Starting Python and loading the manifests come before it, and the
@@ -113,11 +115,28 @@ def change_ten_percent(source: Path, target: Path) -> int:
     return changed
 
 
-class SimProcess:
-    def __init__(self, state_file: Path, latency_ms: int, write_interval_ms: int) -> None:
+class ServerProcess:
+    """A server in another process that prints its URL as the last word of its first line."""
+
+    def __init__(self, args: list[str]) -> None:
         self.proc = subprocess.Popen(
+            [sys.executable, *args],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().split()[-1]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+class SimProcess(ServerProcess):
+    def __init__(self, state_file: Path, latency_ms: int, write_interval_ms: int) -> None:
+        super().__init__(
             [
-                sys.executable,
                 "-m",
                 "pbxconf",
                 "sim",
@@ -131,21 +150,19 @@ class SimProcess:
                 "--write-interval-ms",
                 str(write_interval_ms),
                 "--no-events",  # nobody listens for reports here; pushing them costs the PBX
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            ]
         )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().split()[-1]
         # A PBX in service is warm: pay the server's first-request costs before measuring
         # (a call without a token changes nothing; the call log is then cleared).
         httpx.post(self.url + "/api/v1.1.0/deviceinfo/query", timeout=10)
         httpx.delete(self.url + "/admin/calls", timeout=10)
 
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
+
+class ReplayProcess(ServerProcess):
+    """The simulator's answers to a plan's calls, replayed at once (replay.py)."""
+
+    def __init__(self, sim_url: str, latency_ms: int) -> None:
+        super().__init__([str(HERE / "replay.py"), sim_url, "--latency-ms", str(latency_ms)])
 
 
 def workload(action: str, manifests: Path, url: str, interval: float) -> dict[str, Any]:
@@ -205,6 +222,18 @@ def bench_size(
                 (2 + read_rounds(reads, all_kinds)) * latency,
             )
         )
+        # The floor under the plan: its calls alone, against this PBX and against one
+        # that answers at once (the simulator's answers, replayed).
+        floor = median_workload("calls", desired, sim.url, client_interval, runs)
+        replay = ReplayProcess(sim.url, latency_ms)
+        try:
+            instant = median_workload("calls", desired, replay.url, client_interval, runs)
+        finally:
+            replay.stop()
+        if floor["calls"] != plan["calls"] or instant["calls"] != plan["calls"]:
+            raise SystemExit(f"the calls alone differ from the plan's: {floor['calls']}")
+        rows[-1]["floor"] = floor["wall"]
+        rows[-1]["floor_instant"] = instant["wall"]
         apply = workload("apply", changed_dir, sim.url, client_interval)
         touched = set(apply["touched_kinds"])
         verify = reads_for(touched)
@@ -255,17 +284,24 @@ def table(rows: list[dict], latency_ms: int, interval_ms: int, runs: int) -> str
         f"read concurrency {CONCURRENCY}; plan and export: median of {runs} runs",
         "",
         "| size | workload | calls / minimum | wall s / bound s | ratio | runs s | "
+        "calls alone s (ratio): this PBX / instant PBX | "
         "load s | plan wall s (0 ms) | planner CPU s (0 ms) | peak MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = r["wall"] / r["bound"] if r["bound"] else float("nan")
         spread = f"{min(r['walls']):.3f}-{max(r['walls']):.3f}" if len(r["walls"]) > 1 else ""
         load = f"{r['load_wall']:.2f}" if r["load_wall"] else ""
+        floor = (
+            f"{r['floor']:.3f} ({r['floor'] / r['bound']:.2f}) / "
+            f"{r['floor_instant']:.3f} ({r['floor_instant'] / r['bound']:.2f})"
+            if "floor" in r
+            else ""
+        )
         lines.append(
             f"| {r['size']} | {r['workload']} | {r['calls']} / {r['minimum']}"
             f"{'' if r['calls'] == r['minimum'] else ' (!)'} | {r['wall']:.3f} / "
-            f"{r['bound']:.3f} | {ratio:.2f} | {spread} | {load} | "
+            f"{r['bound']:.3f} | {ratio:.2f} | {spread} | {floor} | {load} | "
             f"{r['wall_zero_latency']:.3f} | {r['planner_cpu_zero_latency']:.3f} | "
             f"{r['peak_rss_mib']:.0f} |"
         )

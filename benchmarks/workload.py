@@ -1,11 +1,13 @@
 """One benchmark workload, run in a fresh process so its peak memory is its own.
 
-    python benchmarks/workload.py plan|planner|apply|export MANIFESTS URL WRITE_INTERVAL
+    python benchmarks/workload.py plan|planner|apply|export|calls MANIFESTS URL WRITE_INTERVAL
 
 Prints one JSON line: the seconds to load the manifests (before anything is timed);
 then, from the first call to the PBX to the last answer, wall and CPU seconds; the
 planner's CPU seconds (planner, apply and export); the API calls the client made (by
 endpoint); and the process's peak RSS in MiB.
+
+`calls` makes a plan's calls and nothing else (see `calls_only`): the floor under the plan.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pbxconf.api import ClientSettings, PbxClient
 from pbxconf.apply import execute
 from pbxconf.export import export_state
 from pbxconf.kinds import KINDS
-from pbxconf.live import plan_and_log_out, read_live
+from pbxconf.live import plan_and_log_out, read_live, read_wakeups
 from pbxconf.plan import PlanOptions, make_plan
 from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
@@ -30,13 +32,15 @@ from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME
 async def run(action: str, manifests: str, url: str, write_interval: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     load_wall, load_cpu = time.perf_counter(), time.process_time()
-    desired = manifest.load([manifests], env={}) if action != "export" else None
+    desired = manifest.load([manifests], env={}) if action not in ("export", "calls") else None
     out["load_wall"] = time.perf_counter() - load_wall
     out["load_cpu"] = time.process_time() - load_cpu
     settings = ClientSettings(write_interval=write_interval, timeout=120)
     wall, cpu = time.perf_counter(), time.process_time()
     async with PbxClient(url, DEFAULT_USERNAME, DEFAULT_PASSWORD, settings=settings) as pbx:
-        if action == "export":
+        if action == "calls":
+            await calls_only(pbx)
+        elif action == "export":
             device = await pbx.device_info()
             live = await read_live(pbx)
             planner = time.process_time()
@@ -64,6 +68,26 @@ async def run(action: str, manifests: str, url: str, write_interval: float) -> d
     out["calls"] = dict(pbx.calls)
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
+
+
+async def calls_only(pbx: PbxClient) -> None:
+    """A plan's calls and nothing else: the same queries, in flight together, the wake-up
+    query once the extension answer is in, the logout (on leaving the client) once every
+    answer is. Answers are received and parsed, as any client must, and nothing is decoded
+    or planned: no client of the same PBX and HTTP stack can read it faster."""
+    small = [
+        asyncio.ensure_future(query())
+        for query in (
+            pbx.query_trunks,
+            pbx.query_inroutes,
+            pbx.query_outroutes,
+            pbx.query_ivrs,
+            pbx.query_queues,
+        )
+    ]
+    extensions = await pbx.query_extensions()
+    await read_wakeups(pbx, [str(r.get("extnumber", "")) for r in extensions])
+    await asyncio.gather(*small)
 
 
 if __name__ == "__main__":
