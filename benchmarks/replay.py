@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from workload import calls_only
 
-from pbxconf.api import PbxClient
+from pbxconf.api import PbxClient, PbxError
 from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from pbxconf.sim.server import bind
 
@@ -67,7 +67,10 @@ def main() -> None:
     parser.add_argument("sim_url")
     parser.add_argument("--latency-ms", type=int, default=20)
     args = parser.parse_args()
-    answers = asyncio.run(record(args.sim_url))
+    try:
+        answers = asyncio.run(record(args.sim_url))
+    except PbxError as err:
+        raise SystemExit(f"replay.py: cannot record the answers of {args.sim_url}: {err}") from None
     sock = bind("127.0.0.1", 0)
     print(f"replaying on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     app = replay_app(answers, args.latency_ms / 1000)

@@ -126,7 +126,12 @@ class ServerProcess:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().split()[-1]
+        words = self.proc.stdout.readline().split()
+        if not words:
+            self.proc.wait(10)
+            command = " ".join(args)
+            raise SystemExit(f"{command} ended without serving (exit {self.proc.returncode})")
+        self.url = words[-1]
 
     def stop(self) -> None:
         self.proc.terminate()
