@@ -32,6 +32,7 @@ from pbxconf.apply import (
 )
 from pbxconf.connect import ConnectError, Connection, firmware_supports_routes, open_pbx
 from pbxconf.export import SECRET_MODES, export_state
+from pbxconf.files import OutputError, cannot_write, write_whole
 from pbxconf.kinds import KINDS, ORDERED_KINDS, ApiCall
 from pbxconf.live import LiveReadError, plan_and_log_out, read_live
 from pbxconf.manifest import Desired
@@ -47,7 +48,7 @@ class PbxconfGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (PbxError, LiveReadError) as err:
+        except (PbxError, LiveReadError, OutputError) as err:
             raise click.ClickException(str(err)) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -226,8 +227,7 @@ def schema(directory: Path, check: bool) -> None:
             if current != text:
                 stale.append(str(path))
             continue
-        directory.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_whole(path, text)
         click.echo(f"wrote {path}")
     if stale:
         raise click.ClickException(f"out of date: {', '.join(stale)}; run `pbxconf schema`")
@@ -312,6 +312,8 @@ def plan(
     out: Path | None,
 ) -> None:
     """Show what apply would change on the PBX. Never writes to the PBX."""
+    if out is not None and (reason := cannot_write(out)):
+        raise click.UsageError(f"--out {out}: cannot save the plan there: {reason}")
     desired = load_manifests(paths)
     target = conn.describe()
 
@@ -326,7 +328,7 @@ def plan(
         raise click.ClickException("the plan has errors; nothing can be applied")
     if out is not None:
         data = saved_plan(result, desired, [str(p) for p in paths], options, target)
-        out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        write_whole(out, json.dumps(data, indent=1, sort_keys=True) + "\n")
         click.echo(f"Saved the plan to {out}; run `pbxconf apply {out}` to apply it.", err=True)
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
@@ -444,6 +446,8 @@ def export(conn: Connection, output: Path | None, split: bool, kinds: str, secre
         raise click.UsageError("--split needs --output DIRECTORY")
     if output is not None and split and output.exists() and not output.is_dir():
         raise click.UsageError(f"--output {output} is a file; --split writes a directory")
+    if output is not None and (reason := cannot_write(output / "pbx.yaml" if split else output)):
+        raise click.UsageError(f"--output {output}: cannot write the export there: {reason}")
 
     async def run() -> tuple[dict[str, Any], Any]:
         async with open_pbx(conn) as pbx:
@@ -455,13 +459,8 @@ def export(conn: Connection, output: Path | None, split: bool, kinds: str, secre
     if output is None:
         click.echo(result.files["pbx.yaml"], nl=False)
     else:
-        if split:
-            output.mkdir(parents=True, exist_ok=True)
-        else:
-            output.parent.mkdir(parents=True, exist_ok=True)
         for name, text in result.files.items():
-            path = output / name if split else output
-            path.write_text(text, encoding="utf-8")
+            write_whole(output / name if split else output, text, private=secrets == "inline")
         counts = ", ".join(f"{n} {section}" for section, n in result.counts.items())
         click.echo(f"Exported {counts} to {output}.", err=True)
     if secrets == "inline":
@@ -663,7 +662,10 @@ def sim_serve(
 
         state = generated(SIZES[generate], seed=seed)
     else:
-        state = load_sim_state(state_file)
+        try:
+            state = load_sim_state(state_file, saved_back=save_on_exit, option="--state")
+        except ConnectError as err:
+            raise click.UsageError(str(err)) from None
     simulator = Simulator(state=state, settings=settings)
     simulator.events.enabled = not no_events
     try:
@@ -689,5 +691,8 @@ def sim_serve(
         pass
     finally:
         if save_on_exit and state_file:
-            save_sim_state(state_file, simulator.state)
+            try:
+                save_sim_state(state_file, simulator.state, option="--state")
+            except ConnectError as err:
+                raise click.ClickException(str(err)) from None
             click.echo(f"state saved to {state_file}")

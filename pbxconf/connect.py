@@ -8,14 +8,17 @@ import contextlib
 import ipaddress
 import json
 import logging
-import os
-import tempfile
+import math
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
+
+import httpx
 
 from pbxconf.api import ClientSettings, PbxClient
+from pbxconf.files import OutputError, cannot_write, write_whole
 from pbxconf.sim.state import PbxState
 
 log = logging.getLogger("pbxconf")
@@ -57,6 +60,11 @@ def is_loopback_host(host: str) -> bool:
 
 def check_connection(conn: Connection) -> list[str]:
     """Raise ConnectError for options that cannot work; return warnings for risky ones."""
+    # NaN passes every comparison and an infinite interval never ends: both are refused.
+    if not math.isfinite(conn.timeout) or conn.timeout <= 0:
+        raise ConnectError("--timeout must be a finite number of seconds above 0")
+    if conn.write_interval is not None and not math.isfinite(conn.write_interval):
+        raise ConnectError("--write-interval must be a finite number of seconds")
     if conn.sim:
         if conn.url:
             raise ConnectError("give either --url or --sim, not both")
@@ -65,19 +73,16 @@ def check_connection(conn: Connection) -> list[str]:
         raise ConnectError(
             "no PBX given: pass --url (or set PBXCONF_URL), or --sim for the built-in simulator"
         )
-    parts = urlsplit(conn.url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConnectError(f"--url {conn.url!r} is not an http(s) URL like https://pbx.example.com")
+    parts = _url_parts(conn.url)
     if parts.query or parts.fragment:
         raise ConnectError("--url takes the PBX's base URL only, without ?query or #fragment")
     if not conn.username:
         raise ConnectError("no API username: pass --username or set PBXCONF_USERNAME")
     if conn.password is None:
         raise ConnectError("no API password: pass --password or set PBXCONF_PASSWORD")
-    if conn.ca_bundle and not Path(conn.ca_bundle).is_file():
-        raise ConnectError(f"--ca-bundle {conn.ca_bundle}: no such file")
-    if conn.timeout <= 0:
-        raise ConnectError("--timeout must be a positive number of seconds")
+    if conn.ca_bundle:
+        _check_ca_bundle(conn.ca_bundle)
+    assert parts.hostname is not None
     warnings = []
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         warnings.append(
@@ -92,6 +97,33 @@ def check_connection(conn: Connection) -> list[str]:
     return warnings
 
 
+def _url_parts(url: str) -> SplitResult:
+    """The URL's parts, or ConnectError where it is not one a PBX can be reached at."""
+    example = "like https://pbx.example.com"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not 0-65535
+        httpx.URL(url)  # what the client will make of it
+    except (ValueError, httpx.InvalidURL) as err:
+        raise ConnectError(f"--url {url!r} is not a valid URL ({err}), {example}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConnectError(f"--url {url!r} is not an http(s) URL {example}")
+    return parts
+
+
+def _check_ca_bundle(path: str) -> None:
+    if not Path(path).is_file():
+        raise ConnectError(f"--ca-bundle {path}: no such file")
+    try:
+        ssl.create_default_context(cafile=path)
+    except ssl.SSLError as err:
+        raise ConnectError(
+            f"--ca-bundle {path}: not a PEM file of CA certificates ({err.reason or err})"
+        ) from None
+    except OSError as err:
+        raise ConnectError(f"--ca-bundle {path}: cannot read: {err.strerror or err}") from None
+
+
 def firmware_supports_routes(firmware: str) -> bool | None:
     """The trunk and route endpoints need firmware 81.8.0.42 or later (None: unknown)."""
     try:
@@ -101,22 +133,30 @@ def firmware_supports_routes(firmware: str) -> bool | None:
     return version >= REQUIRED_FIRMWARE if version else None
 
 
-def load_sim_state(path: Path | None) -> PbxState:
+def load_sim_state(
+    path: Path | None, *, saved_back: bool = False, option: str = "--sim-state"
+) -> PbxState:
+    """The state in `path` (the factory PBX if there is none yet). One that is to be saved
+    back and could not be is refused now, before anything changes."""
+    if path is not None and saved_back and (reason := cannot_write(path)):
+        raise ConnectError(f"{option} {path}: cannot be saved: {reason}")
     if path is None or not path.exists():
         return PbxState.factory()
     try:
         return PbxState.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as err:
-        raise ConnectError(f"--sim-state {path}: {err}") from None
+    except OSError as err:
+        raise ConnectError(f"{option} {path}: cannot read: {err.strerror or err}") from None
+    except ValueError as err:
+        raise ConnectError(f"{option} {path}: not a simulator state file ({err})") from None
 
 
-def save_sim_state(path: Path, state: PbxState) -> None:
-    """Write atomically, so an interrupted command never leaves half a state file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(state.to_json(), handle, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+def save_sim_state(path: Path, state: PbxState, *, option: str = "--sim-state") -> None:
+    """Written whole or not at all: an interrupted command never leaves half a state."""
+    try:
+        # It holds the PBX's passwords, as a PBX's own backup would.
+        write_whole(path, json.dumps(state.to_json(), indent=1, sort_keys=True), private=True)
+    except OutputError as err:
+        raise ConnectError(f"{option}: {err}") from None
 
 
 @contextlib.asynccontextmanager
@@ -130,7 +170,7 @@ async def open_pbx(conn: Connection) -> AsyncIterator[PbxClient]:
     if conn.sim:
         from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
 
-        sim = Simulator(state=load_sim_state(conn.sim_state))
+        sim = Simulator(state=load_sim_state(conn.sim_state, saved_back=True))
         sim.events.enabled = False  # nobody listens for reports of an in-process PBX
         settings.write_interval = 0.0
         try:

@@ -54,7 +54,25 @@ def test_broken_sim_state_is_a_usage_error(tmp_path: Path) -> None:
     state_file.write_text("{not json")
     code, _, err = run("info", "--sim", "--sim-state", str(state_file))
     assert code == 2
-    assert f"--sim-state {state_file}:" in err
+    assert f"--sim-state {state_file}: not a simulator state file" in err
+
+
+def test_sim_state_that_cannot_be_saved_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    state_file = tmp_path / "a-file" / "pbx.json"
+    code, _, err = run("info", "--sim", "--sim-state", str(state_file))
+    assert code == 2
+    assert f"--sim-state {state_file}: cannot be saved: {tmp_path / 'a-file'} is not a " in err
+    assert "Traceback" not in err
+
+
+def test_ca_bundle_that_is_not_pem_is_a_usage_error(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate\n")
+    args = ("--url", "https://p", "--username", "a", "--password", "b", "--ca-bundle")
+    code, _, err = run("info", *args, str(bundle))
+    assert code == 2
+    assert f"--ca-bundle {bundle}: not a PEM file of CA certificates" in err
 
 
 @pytest.mark.parametrize(
@@ -70,6 +88,14 @@ def test_broken_sim_state_is_a_usage_error(tmp_path: Path) -> None:
             ("--url", "https://p", "--username", "a", "--password", "b", "--ca-bundle", "/nope"),
             "--ca-bundle /nope: no such file",
         ),
+        # Each of these was a traceback.
+        (("--url", "http://[::1"), "--url 'http://[::1' is not a valid URL (Invalid IPv6 URL)"),
+        (("--url", "http://pbx:notaport"), "--url 'http://pbx:notaport' is not a valid URL"),
+        (("--url", "http://pbx:99999"), "(Port out of range 0-65535)"),
+        (("--sim", "--timeout", "nan"), "--timeout must be a finite number of seconds above 0"),
+        (("--sim", "--timeout", "inf"), "--timeout must be a finite number of seconds above 0"),
+        (("--sim", "--write-interval", "nan"), "--write-interval must be a finite number"),
+        (("--sim", "--write-interval", "inf"), "--write-interval must be a finite number"),
     ],
 )
 def test_connection_usage_errors(args: tuple[str, ...], message: str) -> None:

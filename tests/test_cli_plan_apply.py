@@ -91,6 +91,14 @@ def test_json_output_follows_its_schema(state: Path) -> None:
     ]
 
 
+def test_schema_to_a_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = cli("schema", "--dir", str(tmp_path / "a-file" / "schemas"))
+    assert result.exit_code == 1
+    assert f"cannot write {tmp_path / 'a-file' / 'schemas'}" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_committed_schemas_match_the_models() -> None:
     for name, text in schema_files().items():
         assert (ROOT / "schemas" / name).read_text() == text, f"run `pbxconf schema` ({name})"
@@ -159,6 +167,24 @@ def test_saved_plan_applies(office: Path, state: Path, tmp_path: Path) -> None:
     assert "Apply complete" in result.stdout
     stale = cli("apply", str(plan_file), *sim_args(state), "--auto-approve")
     assert stale.exit_code == 1 and "stale plan: the PBX changed since" in stale.stderr
+
+
+def test_plan_out_to_a_path_that_cannot_be_written_is_refused_before_planning(
+    office: Path, state: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    plan_file = tmp_path / "a-file" / "plan.json"
+    result = cli("plan", str(office), *sim_args(state), "--out", str(plan_file))
+    assert result.exit_code == 2, result.output
+    assert f"--out {plan_file}: cannot save the plan there: " in result.stderr
+    assert "Plan:" not in result.stdout and "Traceback" not in result.output
+
+
+def test_plan_out_makes_its_folders(office: Path, state: Path, tmp_path: Path) -> None:
+    plan_file = tmp_path / "plans" / "today" / "plan.json"
+    save_plan(office, state, plan_file, {})
+    assert json.loads(plan_file.read_text())["plan"]["changes"]
+    assert [p.name for p in plan_file.parent.iterdir()] == ["plan.json"]  # no temporary left
 
 
 def test_saved_plan_is_stale_after_out_of_band_change(

@@ -88,6 +88,21 @@ def test_secret_modes(pbx_a: ThreadedServer, tmp_path: Path) -> None:
     assert "demo-password" not in redacted and "PBX_TRUNK" not in redacted
     for name in ("env.yaml", "inline.yaml", "redact.yaml"):
         assert "user_password" not in (tmp_path / name).read_text()
+    # Passwords in clear are for the owner's eyes only; the others are plain files.
+    assert (tmp_path / "inline.yaml").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "env.yaml").stat().st_mode & 0o077 != 0
+
+
+def test_export_to_a_path_that_cannot_be_written_says_so_before_reading(
+    pbx_a: ThreadedServer, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    for extra in ((), ("--split",)):
+        result = cli("export", *connect_args(pbx_a), "-o", str(tmp_path / "a-file" / "x"), *extra)
+        assert result.exit_code == 2, result.output
+        assert "cannot write the export there: " in result.stderr
+        assert "is not a directory" in result.stderr
+    assert pbx_a.sim.call_counts() == {}  # refused before the PBX was asked anything
 
 
 @pytest.mark.parametrize("mode", ["env", "inline", "redact"])
