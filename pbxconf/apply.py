@@ -4,35 +4,19 @@ On a failed call the applier stops: what was done, what failed (the errno and it
 meaning) and what was not run are reported, and running apply again finishes the job,
 because every plan starts from a fresh read of the PBX.
 
-Saved plans (`plan --out FILE`, then `apply FILE`) hold the masked changes, the
-fingerprints of the live objects the plan depends on, the sha256 of each manifest file
-and a slow salted digest of the secret values; never a secret itself. Apply re-reads the
-PBX, re-plans from the same manifests, and refuses when anything differs.
+Saved plans (`plan --out FILE`, then `apply FILE`) are in saved_plan.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-from pbxconf import __version__
 from pbxconf.api import PbxClient, PbxError, WriteOutcomeUnknown
-from pbxconf.kinds import KINDS, ApiCall
-from pbxconf.kinds.base import declared
+from pbxconf.kinds import ApiCall
 from pbxconf.live import read_live
 from pbxconf.manifest import Desired
-from pbxconf.plan import Plan, PlanOptions, Step, fingerprint, make_plan
-from pbxconf.render import plan_to_json_model
-
-SAVED_FORMAT = "pbxconf-saved-plan"
-SAVED_FORMAT_VERSION = 1
-SECRET_ITERATIONS = 200_000
-
+from pbxconf.plan import Plan, PlanOptions, Step, make_plan
 
 # How often a lost answer to a write makes the applier re-read the PBX and go on.
 MAX_RECOVERY_ROUNDS = 5
@@ -163,137 +147,3 @@ def describe_failure(result: ApplyResult) -> list[str]:
             "Fix the cause and run apply again: it re-reads the PBX and does what is left."
         )
     return lines
-
-
-# ---- saved plans --------------------------------------------------------------------
-
-
-class StalePlan(Exception):
-    """A saved plan no longer matches the manifests, the secrets or the PBX."""
-
-
-def secret_values(desired: Desired) -> list[tuple[str, str, Any]]:
-    values = []
-    for kind_name, key, obj in desired.state.items():
-        kind = KINDS[kind_name]
-        for name, value in declared(obj).items():
-            if name in kind.sensitive:
-                values.append((kind.label(key), name, value))
-    return sorted(values, key=lambda item: (item[0], item[1]))
-
-
-def secrets_digest(desired: Desired, salt: bytes) -> str:
-    text = json.dumps(secret_values(desired), sort_keys=True, default=str).encode("utf-8")
-    return hashlib.pbkdf2_hmac("sha256", text, salt, SECRET_ITERATIONS).hex()
-
-
-def _changes_digest(plan: Plan, target: str) -> str:
-    model = plan_to_json_model(plan, target).model_dump(mode="json")
-    payload = {"changes": model["changes"], "calls": model["calls"]}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
-
-
-def saved_plan(
-    plan: Plan, desired: Desired, paths: list[str], options: PlanOptions, target: str
-) -> dict[str, Any]:
-    salt = os.urandom(16)
-    model = plan_to_json_model(plan, target).model_dump(mode="json")
-    return {
-        "format": SAVED_FORMAT,
-        "format_version": SAVED_FORMAT_VERSION,
-        "pbxconf_version": __version__,
-        "target": target,
-        "paths": paths,
-        "options": {
-            "prune": options.prune,
-            "force": options.force,
-            "targets": [[kind, list(key)] for kind, key in options.targets],
-            "skip_unreachable": options.skip_unreachable,
-        },
-        "manifests": desired.files,
-        "fingerprints": [
-            {"kind": kind, "key": list(key), "sha256": digest}
-            for (kind, key), digest in sorted(plan.fingerprints.items())
-        ],
-        "secrets": {
-            "salt": salt.hex(),
-            "iterations": SECRET_ITERATIONS,
-            "pbkdf2_sha256": secrets_digest(desired, salt),
-        },
-        "changes_sha256": _changes_digest(plan, target),
-        "plan": model,
-    }
-
-
-def read_saved_plan(path: Path) -> dict[str, Any] | None:
-    """The saved plan in `path`, or None if the file is not one (it is a manifest)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("format") != SAVED_FORMAT:
-        return None
-    if data.get("format_version") != SAVED_FORMAT_VERSION:
-        raise StalePlan(
-            f"{path}: saved with plan format {data.get('format_version')}; "
-            f"this pbxconf reads format {SAVED_FORMAT_VERSION}: plan again"
-        )
-    return data
-
-
-def saved_options(saved: dict[str, Any]) -> PlanOptions:
-    opts = saved.get("options", {})
-    return PlanOptions(
-        prune=bool(opts.get("prune")),
-        force=bool(opts.get("force")),
-        targets=[(kind, tuple(key)) for kind, key in opts.get("targets", [])],
-        skip_unreachable=bool(opts.get("skip_unreachable")),
-    )
-
-
-def check_manifests_unchanged(saved: dict[str, Any], desired: Desired) -> None:
-    changed = sorted(
-        name
-        for name in set(saved["manifests"]) | set(desired.files)
-        if saved["manifests"].get(name) != desired.files.get(name)
-    )
-    if changed:
-        raise StalePlan(
-            "the manifests changed since the plan was saved: "
-            + ", ".join(changed)
-            + ". Plan again."
-        )
-    secrets = saved["secrets"]
-    digest = secrets_digest(desired, bytes.fromhex(secrets["salt"]))
-    if digest != secrets["pbkdf2_sha256"]:
-        raise StalePlan(
-            "a secret value (from the environment) differs from when the plan was "
-            "saved. Set the same values, or plan again."
-        )
-
-
-def check_live_unchanged(saved: dict[str, Any], plan: Plan, live_state: Any, target: str) -> None:
-    drifted = []
-    for entry in saved["fingerprints"]:
-        kind, key = entry["kind"], tuple(entry["key"])
-        if fingerprint(live_state.get(kind, key)) != entry["sha256"]:
-            drifted.append(KINDS[kind].label(key))
-    if drifted:
-        raise StalePlan(
-            "the PBX changed since the plan was saved: " + ", ".join(drifted) + ". Plan again."
-        )
-    if _changes_digest(plan, target) != saved["changes_sha256"]:
-        raise StalePlan(
-            "planning again now gives a different plan (the PBX changed since the "
-            "plan was saved). Plan again."
-        )
-
-
-async def replan_saved(
-    client: PbxClient, saved: dict[str, Any], desired: Desired, target: str
-) -> Plan:
-    check_manifests_unchanged(saved, desired)
-    live = await read_live(client)
-    plan = make_plan(desired, live, saved_options(saved))
-    check_live_unchanged(saved, plan, live, target)
-    return plan

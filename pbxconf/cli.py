@@ -21,14 +21,9 @@ from pbxconf import __version__, bulk, manifest, render
 from pbxconf.api import PbxError
 from pbxconf.apply import (
     Progress,
-    StalePlan,
     StopFlag,
     describe_failure,
     execute,
-    read_saved_plan,
-    replan_saved,
-    saved_options,
-    saved_plan,
 )
 from pbxconf.connect import ConnectError, Connection, firmware_supports_routes, open_pbx
 from pbxconf.export import SECRET_MODES, export_state
@@ -37,6 +32,14 @@ from pbxconf.kinds import KINDS, ORDERED_KINDS, ApiCall
 from pbxconf.live import LiveReadError, plan_and_log_out, read_live
 from pbxconf.manifest import Desired
 from pbxconf.plan import Plan, PlanOptions, make_plan, parse_target
+from pbxconf.saved_plan import (
+    SavedPlanError,
+    StalePlan,
+    read_saved_plan,
+    replan_saved,
+    saved_options,
+    saved_plan,
+)
 from pbxconf.state import State
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -354,14 +357,17 @@ def apply(
     dry_run: bool,
 ) -> None:
     """Make the PBX match the manifests (or apply a plan saved with `plan --out`)."""
-    saved = read_saved_plan(paths[0]) if len(paths) == 1 and paths[0].is_file() else None
+    try:
+        saved = read_saved_plan(paths[0]) if len(paths) == 1 and paths[0].is_file() else None
+    except SavedPlanError as err:
+        raise click.ClickException(str(err)) from None
     if saved is not None:
         if options.prune or options.force or options.targets or options.skip_unreachable:
             raise click.UsageError(
                 "a saved plan carries its own --prune/--force/--target/--skip-unreachable"
             )
         options = saved_options(saved)
-        desired = load_manifests([Path(p) for p in saved["paths"]])
+        desired = load_manifests([Path(p) for p in saved.paths])
     else:
         desired = load_manifests(paths)
     target = conn.describe()

@@ -7,6 +7,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jsonschema
@@ -185,6 +186,50 @@ def test_plan_out_makes_its_folders(office: Path, state: Path, tmp_path: Path) -
     save_plan(office, state, plan_file, {})
     assert json.loads(plan_file.read_text())["plan"]["changes"]
     assert [p.name for p in plan_file.parent.iterdir()] == ["plan.json"]  # no temporary left
+
+
+def test_saved_plan_with_a_target_applies(office: Path, state: Path, tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    result = cli(
+        "plan", str(office), *sim_args(state), "--target", "trunk/carrier", "--out", str(plan_file)
+    )
+    assert result.exit_code == 0, result.output
+    result = cli("apply", str(plan_file), *sim_args(state), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "Apply complete: 4 call(s)" in result.stdout  # the trunk and what it needs
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: d.update(fingerprints="x"), "(fingerprints: Input should be a valid list)"),
+        (lambda d: d.update(options=None), "(options: Input should be a valid dictionary"),
+        (lambda d: d.update(paths=[1]), "(paths.0: Input should be a valid string)"),
+        (lambda d: d["options"].update(prune="yes"), "(options.prune: Input should be a valid"),
+        (lambda d: d["secrets"].update(salt="zz"), "(secrets.salt: String should match"),
+        (lambda d: d.pop("changes_sha256"), "(changes_sha256: Field required)"),
+        (
+            lambda d: d.update(fingerprints=[{"kind": "nope", "key": ["a"], "sha256": "x"}]),
+            "(fingerprints.0.kind: Value error, unknown kind 'nope')",
+        ),
+        (lambda d: d.update(format_version=2), "saved with plan format 2; this pbxconf reads"),
+    ],
+    ids=["fingerprints", "options", "paths", "prune", "salt", "digest", "kind", "format"],
+)
+def test_a_damaged_saved_plan_is_refused_with_the_place(
+    damage: Any, message: str, office: Path, state: Path, tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "plan.json"
+    save_plan(office, state, plan_file, {})
+    data = json.loads(plan_file.read_text())
+    damage(data)
+    plan_file.write_text(json.dumps(data))
+    before = state.read_bytes()
+    result = cli("apply", str(plan_file), *sim_args(state), "--auto-approve")
+    assert result.exit_code == 1, result.output
+    assert f"Error: {plan_file}: " in result.stderr and message in result.stderr
+    assert "Traceback" not in result.output
+    assert state.read_bytes() == before  # nothing was applied
 
 
 def test_saved_plan_is_stale_after_out_of_band_change(
