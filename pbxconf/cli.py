@@ -562,6 +562,23 @@ def progress_display(terminal: bool) -> Iterator[Progress]:
         yield show
 
 
+def _check_certificate(certfile: str, keyfile: str) -> None:
+    """Load the pair now: uvicorn would fail on it with a traceback, after the banner."""
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except ssl.SSLError as err:
+        raise click.UsageError(
+            f"--certfile {certfile} / --keyfile {keyfile}: not a PEM certificate and its "
+            f"private key ({err.reason or err})"
+        ) from None
+    except OSError as err:
+        raise click.UsageError(
+            f"--certfile / --keyfile: cannot read {err.filename}: {err.strerror}"
+        ) from None
+
+
 @main.group()
 def sim() -> None:
     """The built-in PBX simulator."""
@@ -650,6 +667,8 @@ def sim_serve(
 
     if bool(certfile) != bool(keyfile):
         raise click.UsageError("--certfile and --keyfile go together")
+    if certfile and keyfile:
+        _check_certificate(certfile, keyfile)
     if save_on_exit and not state_file:
         raise click.UsageError("--save-on-exit needs --state FILE")
     settings = SimSettings(

@@ -192,6 +192,25 @@ def test_sim_serve_generate_and_state_are_exclusive(tmp_path: Path) -> None:
     assert code == 2 and "either --state or --generate" in err
 
 
+def test_sim_serve_with_a_file_that_is_no_certificate(tmp_path: Path) -> None:
+    pem = tmp_path / "cert.pem"
+    pem.write_text("not a certificate\n")
+    code, out, err = run(
+        "sim", "serve", "--port", "0", "--certfile", str(pem), "--keyfile", str(pem)
+    )
+    assert code == 2
+    assert f"--certfile {pem} / --keyfile {pem}: not a PEM certificate and its private key" in err
+    assert "listening" not in out
+
+
+def test_sim_serve_cannot_save_its_state_there(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    state = tmp_path / "a-file" / "pbx.json"
+    code, _, err = run("sim", "serve", "--port", "0", "--state", str(state), "--save-on-exit")
+    assert code == 2
+    assert f"--state {state}: cannot be saved: " in err
+
+
 def test_sim_serve_generated_pbx() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "pbxconf", "sim", "serve", "--port", "0", "--generate", "M"],
