@@ -497,6 +497,15 @@ class _Loader:
             if match[0] == "$${":
                 return "${"
             var, default = match[1], match[2]
+            if var is None:
+                # Not echoed: the field may hold a secret that happens to contain `${`.
+                self.error(
+                    at,
+                    path,
+                    "a `${` that is not a variable pbxconf can fill in: write ${VAR} or "
+                    "${VAR:-default}, or $${ for a literal ${",
+                )
+                return ""
             if var in self.env:
                 return self.env[var]
             if default is not None:
@@ -529,7 +538,7 @@ class _Loader:
                 parent = _follow(node, path[:-1])
                 if isinstance(parent, PosMap) and leaf in parent:
                     position = _key_pos(name, parent, leaf)
-                message = f"unknown field `{leaf}`{_did_you_mean(leaf, _leaf_names(fields))}"
+                message = _unknown_field(leaf, dotted, fields, model, parent)
             elif kind_of == "missing":
                 message = f"missing required field `{loc[-1]}`"
                 where = label + "".join(f".{p}" for p in path)
@@ -580,7 +589,9 @@ class _Loader:
                 )
 
 
-ENV_PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# `$${` (a literal `${`), `${VAR}`, `${VAR:-default}`, and any other `${`, which is refused:
+# left as it is, `${VAR:?message}` or a typo would reach the PBX as text.
+ENV_PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?")
 
 
 class _Masked:
@@ -702,6 +713,23 @@ def _what(value: Any) -> str:
         return f"the text {value[:40]!r}"
     tag = getattr(getattr(value, "tag", None), "value", None)
     return f"a value tagged {tag}" if tag else type(value).__name__
+
+
+def _unknown_field(leaf: str, dotted: str, fields: set[str], model: Any, parent: Any) -> str:
+    """What to say of a field the model does not take there. A name it takes elsewhere is
+    not a typo: say where it goes (`voicemail.pin`), or that this type lacks it (a peer
+    trunk has no `password`)."""
+    elsewhere = sorted(f for f in fields if f.rsplit(".", 1)[-1] == leaf and f != dotted)
+    if dotted in fields and isinstance(parent, dict) and isinstance(parent.get("type"), str):
+        title = model.title if isinstance(model, Kind) else "object"
+        return f"`{leaf}` is not a field of a {title} of type {parent['type']}"
+    if elsewhere:
+        return f"unknown field `{leaf}` here; it goes in `{elsewhere[0]}`"
+    prefix = dotted.rsplit(".", 1)[0] + "." if "." in dotted else ""
+    if isinstance(parent, dict) and parent.get("type") == leaf and prefix + "target" in fields:
+        # {type: extension, extension: 1000}: the type's own name is a natural guess
+        return f"unknown field `{leaf}`; the {leaf} goes in `target`"
+    return f"unknown field `{leaf}`{_did_you_mean(leaf, _leaf_names(fields) - {leaf})}"
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -12,6 +12,7 @@ objects (`!!python/object`...) or that nothing defines (`!secret`), nesting deep
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -20,6 +21,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 STD = "tag:yaml.org,2002:"
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)")
 PLAIN_COLLECTION_TAGS = (STD + "map", STD + "seq")
 
 
@@ -152,6 +154,11 @@ class _Converter:
     def scalar(self, node: ScalarNode, tag: str) -> Any:
         if tag in (STD + "str", STD + "timestamp"):
             return node.value  # a time or date stays the text that was written
+        if tag == STD + "int" and not _DECIMAL.fullmatch(node.value):
+            # YAML reads 0123 as 123, 0x10 as 16 and 1_000 as 1000; in a PBX's numbers and
+            # PINs a leading zero is a digit. Keep what was written: a digits field takes
+            # it as written, a number field says what it expected.
+            return node.value
         if tag in (STD + "int", STD + "float", STD + "bool", STD + "null"):
             return self.constructor.construct_object(node)
         raise YamlRefused(

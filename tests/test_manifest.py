@@ -381,6 +381,56 @@ def test_names_that_a_comma_list_would_mangle_are_refused(tmp_path: Path, name: 
     assert "expected to match pattern" in only_error(tmp_path, text)
 
 
+def test_a_leading_zero_is_a_digit(tmp_path: Path) -> None:
+    """YAML reads `pin: 0123` as the number 123; a PBX's PIN or number keeps its zero."""
+    text = "version: 1\nextensions:\n  - number: 0100\n    voicemail: {pin: 0123}\n"
+    desired = manifest.load([write(tmp_path, text)], env={})
+    ext = desired.state.objects["extension"][("0100",)]
+    assert ext.voicemail.pin == "0123"
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [("0x10", "number: 0x10"), ("1_000", "number: 1_000"), ("0o17", "number: 0o17")],
+)
+def test_a_number_yaml_would_convert_is_shown_as_written(
+    tmp_path: Path, value: str, field: str
+) -> None:
+    error = only_error(tmp_path, f"version: 1\nextensions:\n  - {field}\n")
+    assert error.startswith("pbx.yaml:3:13: ")
+    assert f"expected to match pattern '^[0-9]+$'; found '{value}'" in error
+
+
+@pytest.mark.parametrize("value", ["${}", "${NAME:?set it}", "pa${ss", "${1X}", "${X-y}"])
+def test_a_dollar_brace_that_is_no_variable_is_refused_unechoed(tmp_path: Path, value: str) -> None:
+    """Left alone, these reached the PBX as text (`${VAR:?message}` is common elsewhere)."""
+    text = "version: 1\nextensions:\n  - number: 1000\n    registration:\n"
+    text += f"      password: {json.dumps(value)}\n"
+    error = only_error(tmp_path, text)
+    assert error.startswith(
+        "pbx.yaml:5:17: extensions[number=1000].registration.password: a `${` that is not a "
+    )
+    assert value not in error  # it may be a secret
+
+
+def test_a_field_of_another_place_or_type_is_not_called_a_typo(tmp_path: Path) -> None:
+    text = "version: 1\nextensions:\n  - number: 1000\n    pin: '1'\n"
+    assert only_error(tmp_path, text) == (
+        "pbx.yaml:4:5: extensions[number=1000].pin: unknown field `pin` here; it goes in "
+        "`voicemail.pin`"
+    )
+    text = "version: 1\ntrunks:\n  - {name: t, type: peer, host: h, port: 5060, domain: d, "
+    text += "password: p}\n"
+    assert only_error(tmp_path, text).endswith(
+        "trunks[name=t].password: `password` is not a field of a SIP trunk of type peer"
+    )
+    text = "version: 1\ninbound_routes:\n  - {name: r, trunks: [t], "
+    text += "destination: {type: extension, extension: '1000'}}\n"
+    assert "destination.extension: unknown field `extension`; the extension goes in `target`" in (
+        "\n".join(errors(tmp_path, text))
+    )
+
+
 def test_the_readme_example_validates(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text()
     start = readme.index("```yaml\n") + len("```yaml\n")
