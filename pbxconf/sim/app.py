@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -58,12 +59,20 @@ class SimSettings:
     single_extension_wakeup_query: bool = False
 
     def update(self, data: dict[str, Any]) -> None:
+        changes = {}
         for key, value in data.items():
             if key not in self.__dataclass_fields__:
                 raise ValueError(f"unknown setting {key!r}")
             if key == "spelling" and value not in SPELLINGS:
                 raise ValueError(f"spelling must be one of {', '.join(SPELLINGS)}")
-            setattr(self, key, type(getattr(self, key))(value))
+            kind = type(getattr(self, key))
+            if kind in (int, float) and not _seconds(value):
+                raise ValueError(f"{key} must be a number >= 0, not {value!r}")
+            if kind is bool and not isinstance(value, bool):
+                raise ValueError(f"{key} must be true or false, not {value!r}")
+            changes[key] = kind(value)
+        for key, value in changes.items():  # all or nothing
+            setattr(self, key, value)
 
 
 @dataclass
@@ -293,10 +302,19 @@ class Simulator:
     async def _admin_put(self, request: Request) -> Response:
         kind = request.path_params["kind"]
         try:
-            record = await request.json()
+            record = await _admin_body(request)
+            if kind not in ADMIN_RECORD_KEYS:
+                known = ", ".join(ADMIN_RECORD_KEYS)
+                raise AdminInputError(f"unknown kind {kind!r}; one of {known}")
+            key = ADMIN_RECORD_KEYS[kind]
+            if not isinstance(record, dict) or record.get(key) in (None, ""):
+                article = "an" if kind[0] in "aeiou" else "a"
+                raise AdminInputError(f"{article} {kind} record is a JSON object with `{key}`")
             self.state.admin_put(kind, record)
-        except (KeyError, ValueError, TypeError, AttributeError) as err:
-            return JSONResponse({"error": f"bad record for {kind}: {err!r}"}, status_code=400)
+        except AdminInputError as err:
+            return _admin_error(str(err))
+        except (ValueError, TypeError) as err:
+            return _admin_error(f"bad record for {kind}: {err}")
         self._report_admin(kind, record, "add")
         return JSONResponse({"ok": True})
 
@@ -321,26 +339,43 @@ class Simulator:
             self.faults.rules.clear()
         elif request.method == "POST":
             try:
-                data = await request.json()
+                data = await _admin_body(request)
                 rules = data["rules"] if isinstance(data, dict) and "rules" in data else [data]
-                self.faults.rules.extend(FaultRule.from_json(rule) for rule in rules)
-            except (KeyError, ValueError, TypeError) as err:
-                return JSONResponse({"error": f"bad fault rule: {err}"}, status_code=400)
+                if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+                    raise AdminInputError('a fault rule is a JSON object (or {"rules": [...]})')
+                self.faults.rules.extend([FaultRule.from_json(rule) for rule in rules])
+            except AdminInputError as err:
+                return _admin_error(str(err))
+            except KeyError as err:
+                return _admin_error(f"bad fault rule: it needs {err.args[0]!r}")
+            except (ValueError, TypeError) as err:
+                return _admin_error(f"bad fault rule: {err}")
         return JSONResponse({"rules": [rule.to_json() for rule in self.faults.rules]})
 
     async def _admin_settings(self, request: Request) -> Response:
         if request.method == "POST":
             try:
-                self.settings.update(await request.json())
+                data = await _admin_body(request)
+                if not isinstance(data, dict):
+                    raise AdminInputError('settings are a JSON object: {"latency": 0.02}')
+                self.settings.update(data)
+            except AdminInputError as err:
+                return _admin_error(str(err))
             except (ValueError, TypeError) as err:
-                return JSONResponse({"error": str(err)}, status_code=400)
+                return _admin_error(str(err))
         public = asdict(self.settings)
         public.pop("password")
         return JSONResponse(public)
 
     async def _admin_clock(self, request: Request) -> Response:
-        data = await request.json()
-        self.clock.advance(float(data.get("advance", 0)))
+        try:
+            data = await _admin_body(request)
+            advance = data.get("advance", 0) if isinstance(data, dict) else None
+            if not _seconds(advance):
+                raise AdminInputError('send {"advance": SECONDS}, a number of seconds >= 0')
+        except AdminInputError as err:
+            return _admin_error(str(err))
+        self.clock.advance(float(advance))  # type: ignore[arg-type]  # _seconds checked it
         return JSONResponse({"now": self.clock.now()})
 
     async def _admin_restart(self, request: Request) -> Response:
@@ -357,6 +392,43 @@ class Simulator:
     async def _admin_events(self, request: Request) -> Response:
         await self.events.drain()
         return JSONResponse({"deliveries": [asdict(d) for d in self.events.log]})
+
+
+# The key each kind of record is found by, for /admin/records/{kind}.
+ADMIN_RECORD_KEYS = {
+    "extension": "extnumber",
+    "trunk": "trunkname",
+    "inroute": "name",
+    "outroute": "name",
+    "ivr": "ivrnumber",
+    "queue": "queuenumber",
+    "wakeup": "extid",
+}
+
+
+class AdminInputError(ValueError):
+    """An /admin request the simulator cannot act on; answered 400 with the reason."""
+
+
+async def _admin_body(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError as err:
+        raise AdminInputError(f"the body is not JSON: {err}") from None
+
+
+def _admin_error(message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=400)
+
+
+def _seconds(value: Any) -> bool:
+    """A finite, non-negative number (not a bool, which JSON keeps apart)."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
 
 
 class PbxJsonResponse(JSONResponse):

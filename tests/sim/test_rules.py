@@ -177,6 +177,53 @@ def test_admin_rejects_unknown_settings(admin: httpx.Client) -> None:
     assert answer.status_code == 400 and "spelling must be one of" in answer.json()["error"]
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "message"),
+    [
+        ("post", "/admin/clock", b"nope", "the body is not JSON: "),
+        ("post", "/admin/clock", b'{"advance": "x"}', 'send {"advance": SECONDS}'),
+        ("post", "/admin/clock", b'{"advance": -5}', 'send {"advance": SECONDS}'),
+        ("post", "/admin/settings", b'{"latency": -1}', "latency must be a number >= 0, not -1"),
+        ("post", "/admin/settings", b'{"latency": "abc"}', "latency must be a number >= 0"),
+        ("post", "/admin/settings", b"[]", "settings are a JSON object"),
+        (
+            "post",
+            "/admin/settings",
+            b'{"single_extension_wakeup_query": "false"}',
+            "single_extension_wakeup_query must be true or false, not 'false'",
+        ),
+        ("post", "/admin/records/nope", b"{}", "unknown kind 'nope'; one of extension, trunk"),
+        (
+            "post",
+            "/admin/records/extension",
+            b'{"x": 1}',
+            "an extension record is a JSON object with `extnumber`",
+        ),
+        ("post", "/admin/records/queue", b"[]", "a queue record is a JSON object with"),
+        ("post", "/admin/faults", b'{"path": "login"}', "bad fault rule: it needs 'action'"),
+        ("post", "/admin/faults", b"[1]", "a fault rule is a JSON object"),
+    ],
+)
+def test_admin_bad_input_is_a_400_with_the_reason(
+    sim: Simulator, admin: httpx.Client, method: str, path: str, body: bytes, message: str
+) -> None:
+    """The clock's were a 500 and a traceback in the simulator's log; the others answered
+    with Python reprs (KeyError('extnumber')) or took a negative latency or "false" as
+    true."""
+    before = (dict(sim.state.extensions), sim.settings.latency)
+    answer = admin.request(method.upper(), path, content=body)
+    assert answer.status_code == 400
+    assert message in answer.json()["error"]
+    assert before == (dict(sim.state.extensions), sim.settings.latency)  # nothing changed
+    assert not sim.faults.rules
+
+
+def test_admin_settings_are_all_or_nothing(sim: Simulator, admin: httpx.Client) -> None:
+    answer = admin.post("/admin/settings", json={"latency": 0.5, "token_ttl": -1})
+    assert answer.status_code == 400
+    assert sim.settings.latency == 0.0
+
+
 # ---- out-of-band edits ---------------------------------------------------------------
 
 
