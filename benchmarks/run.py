@@ -14,7 +14,9 @@ waiting is left, i.e. the simulator's answers, their transfer, decoding) and the
 alone, for its CPU time.
 It prints a Markdown table: API calls against the minimum the API needs, wall time
 against its lower bound, the spread of the runs, the floor, the time to load the
-manifests, planner CPU, peak memory, and whether each target is met.
+manifests, the whole `pbxconf plan` / `pbxconf export` command as a person runs it
+(median of `--runs`, Python's start and the output included), planner CPU, peak memory,
+and whether each target is met.
 
 Wall time runs from the first call to the PBX to the last answer (the plan made): what
 depends on the PBX. Starting Python and loading the manifests come before it, and the
@@ -38,6 +40,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +183,25 @@ def workload(action: str, manifests: Path, url: str, interval: float) -> dict[st
     return json.loads(out.stdout.splitlines()[-1])
 
 
+def command_seconds(args: list[str], url: str, runs: int) -> float:
+    """The median wall time of a whole `pbxconf` command, as a person or a CI job runs it:
+    from starting Python to its exit, manifests and output included."""
+    env = {
+        **os.environ,
+        "PBXCONF_URL": url,
+        "PBXCONF_USERNAME": DEFAULT_USERNAME,
+        "PBXCONF_PASSWORD": DEFAULT_PASSWORD,
+    }
+    walls = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "pbxconf", *args], env=env, check=True, capture_output=True
+        )
+        walls.append(time.perf_counter() - started)
+    return sorted(walls)[len(walls) // 2]
+
+
 def median_workload(
     action: str, manifests: Path, url: str, interval: float, runs: int
 ) -> dict[str, Any]:
@@ -237,6 +259,7 @@ def bench_size(
             replay.stop()
         if floor["calls"] != plan["calls"] or instant["calls"] != plan["calls"]:
             raise SystemExit(f"the calls alone differ from the plan's: {floor['calls']}")
+        rows[-1]["command"] = command_seconds(["plan", str(desired)], sim.url, runs)
         rows[-1]["floor"] = floor["wall"]
         rows[-1]["floor_instant"] = instant["wall"]
         apply = workload("apply", changed_dir, sim.url, client_interval)
@@ -248,6 +271,8 @@ def bench_size(
         ) * latency + changed * max(interval, latency)
         rows.append(row(size, f"plan + apply, {changed} changes", apply, minimum, bound))
         export = median_workload("export", desired, sim.url, client_interval, runs)
+        exported = work / f"exported-{size}.yaml"
+        export["command"] = command_seconds(["export", "-o", str(exported)], sim.url, runs)
         rows.append(
             row(size, "export", export, 3 + reads, (3 + read_rounds(reads, all_kinds)) * latency)
         )
@@ -276,6 +301,7 @@ def row(size: str, name: str, result: dict[str, Any], minimum: int, bound: float
         "wall": result["wall"],
         "walls": result.get("walls", [result["wall"]]),
         "load_wall": result.get("load_wall", 0.0),
+        "command": result.get("command"),
         "bound": bound,
         "planner_cpu": result.get("planner_cpu"),
         "peak_rss_mib": result["peak_rss_mib"],
@@ -290,13 +316,14 @@ def table(rows: list[dict], latency_ms: int, interval_ms: int, runs: int) -> str
         "",
         "| size | workload | calls / minimum | wall s / bound s | ratio | runs s | "
         "calls alone s (ratio): this PBX / instant PBX | "
-        "load s | plan wall s (0 ms) | planner CPU s (0 ms) | peak MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "load s | command s | plan wall s (0 ms) | planner CPU s (0 ms) | peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = r["wall"] / r["bound"] if r["bound"] else float("nan")
         spread = f"{min(r['walls']):.3f}-{max(r['walls']):.3f}" if len(r["walls"]) > 1 else ""
         load = f"{r['load_wall']:.2f}" if r["load_wall"] else ""
+        command = f"{r['command']:.2f}" if r.get("command") else ""
         floor = (
             f"{r['floor']:.3f} ({r['floor'] / r['bound']:.2f}) / "
             f"{r['floor_instant']:.3f} ({r['floor_instant'] / r['bound']:.2f})"
@@ -306,7 +333,7 @@ def table(rows: list[dict], latency_ms: int, interval_ms: int, runs: int) -> str
         lines.append(
             f"| {r['size']} | {r['workload']} | {r['calls']} / {r['minimum']}"
             f"{'' if r['calls'] == r['minimum'] else ' (!)'} | {r['wall']:.3f} / "
-            f"{r['bound']:.3f} | {ratio:.2f} | {spread} | {floor} | {load} | "
+            f"{r['bound']:.3f} | {ratio:.2f} | {spread} | {floor} | {load} | {command} | "
             f"{r['wall_zero_latency']:.3f} | {r['planner_cpu_zero_latency']:.3f} | "
             f"{r['peak_rss_mib']:.0f} |"
         )

@@ -13,13 +13,16 @@ import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
 from pbxconf.api import ClientSettings, PbxClient
 from pbxconf.files import OutputError, cannot_write, write_whole
-from pbxconf.sim.state import PbxState
+
+if TYPE_CHECKING:  # the simulator is imported only by the commands that run it
+    from pbxconf.sim.state import PbxState
 
 log = logging.getLogger("pbxconf")
 
@@ -140,6 +143,8 @@ def load_sim_state(
     back and could not be is refused now, before anything changes."""
     if path is not None and saved_back and (reason := cannot_write(path)):
         raise ConnectError(f"{option} {path}: cannot be saved: {reason}")
+    from pbxconf.sim.state import PbxState
+
     if path is None or not path.exists():
         return PbxState.factory()
     try:

@@ -227,3 +227,11 @@ def test_sim_serve_generated_pbx() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_simulator_is_not_imported_by_commands_that_do_not_run_it() -> None:
+    """Every command starts by importing pbxconf.cli; the simulator (starlette, its state)
+    is 25 ms of that start which only `--sim` and `sim serve` need."""
+    code = "import sys, pbxconf.cli; print(sorted(m for m in sys.modules if 'pbxconf.sim' in m))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
