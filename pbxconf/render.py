@@ -8,6 +8,7 @@ The JSON format is versioned (`format_version`); its schema is
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 import click
@@ -230,22 +231,48 @@ def plan_output_schema() -> dict[str, Any]:
 
 
 def render_markdown(plan: Plan, target: str) -> str:
-    lines = [f"### pbxconf plan for `{target}`", "", f"**{plan.summary()}**", ""]
+    """For a pull-request comment. Names come from manifests and the PBX, so anything in
+    them that Markdown reads (`|` in a table, a backtick, `<details>`...) is escaped."""
+    lines = [f"### pbxconf plan for {_md_code(target)}", "", f"**{plan.summary()}**", ""]
     if plan.changes:
         lines += ["| | object | change |", "|---|---|---|"]
         for change in plan.changes:
             what = change.action if change.action != "cannot" else f"cannot: {change.reason}"
-            cell = what.replace("|", "\\|")
-            lines.append(f"| `{SYMBOLS[change.action]}` | `{change.label}` | {cell} |")
-        lines += ["", "<details><summary>Details</summary>", "", "```diff"]
+            symbol, label = _md_code(SYMBOLS[change.action]), _md_code(change.label, cell=True)
+            lines.append(f"| {symbol} | {label} | {_md_text(what)} |")
+        body = []
         for change in plan.changes:
-            lines.append(_headline(change))
-            lines += ["    " + _field_line(f, change.action) for f in change.fields]
-        lines += ["```", "", "</details>"]
+            body.append(_headline(change))
+            body += ["    " + _field_line(f, change.action) for f in change.fields]
+        fence = "`" * max(3, _longest_backtick_run("\n".join(body)) + 1)
+        lines += ["", "<details><summary>Details</summary>", "", fence + "diff", *body, fence]
+        lines += ["", "</details>"]
     else:
         lines.append("No changes: the PBX matches the manifests.")
     if plan.warnings:
-        lines += [""] + [f"> **Warning:** {w}" for w in plan.warnings]
+        lines += [""] + [f"> **Warning:** {_md_text(w)}" for w in plan.warnings]
     if plan.errors:
-        lines += ["", "**This plan cannot be applied:**", ""] + [f"- {e}" for e in plan.errors]
+        lines += ["", "**This plan cannot be applied:**", ""]
+        lines += [f"- {_md_text(e)}" for e in plan.errors]
     return "\n".join(lines) + "\n"
+
+
+_MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def _md_text(text: str) -> str:
+    """Plain text in Markdown: every character it could read as markup, backslashed."""
+    return _MD_PUNCTUATION.sub(r"\\\1", text)
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
+
+
+def _md_code(text: str, cell: bool = False) -> str:
+    """Text as inline code whatever backticks it holds (a longer fence; CommonMark), with
+    `|` escaped in a table cell (GitHub splits cells on it even inside code)."""
+    fence = "`" * (_longest_backtick_run(text) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    code = f"{fence}{pad}{text}{pad}{fence}"
+    return code.replace("|", "\\|") if cell else code

@@ -134,6 +134,27 @@ def test_markdown_output(state: Path) -> None:
     assert "```diff" in result.stdout and "password: (sensitive)" in result.stdout
 
 
+def test_markdown_output_survives_markup_in_names(state: Path, tmp_path: Path) -> None:
+    """A `|` in a name split the table row, a backtick broke the code span, and a name
+    could close the diff block or open HTML in a pull-request comment."""
+    from markdown_it import MarkdownIt
+
+    name = "a|b`c*d"
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "pbx.yaml").write_text(
+        "version: 1\nexternal: {extensions: ['1000-1019']}\ntrunks:\n"
+        f"  - {{name: {json.dumps(name)}, type: peer, host: h, port: 5060, domain: d}}\n"
+        'extensions:\n  - {number: 1000, name: "``` </details> <b>x</b>"}\n'
+    )
+    result = cli("plan", str(tmp_path / "m"), *sim_args(state), "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    html = MarkdownIt("commonmark").enable("table").render(result.stdout)
+    rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
+    assert all(row.count("<td>") in (0, 3) for row in rows)
+    assert f"<td><code>trunks[name={name}]</code></td>" in html
+    assert html.count("<details>") == 1 and "<b>" not in html
+
+
 def test_apply_refuses_without_a_terminal_or_auto_approve(state: Path) -> None:
     result = cli("apply", str(EXAMPLES / "small-office"), *sim_args(state))
     assert result.exit_code == 2
