@@ -207,10 +207,9 @@ async def _decode_into(
         try:
             obj = kind.decode(record)
         except DecodeError as err:
-            ident = ", ".join(f"{k}={v}" for k, v in list(record.items())[:2])
             raise LiveReadError(
-                f"{kind.query_endpoint}: the PBX answered {_a(kind.title)} ({ident}) pbxconf "
-                f"cannot read: {err}"
+                f"{kind.query_endpoint}: the PBX answered {_a(kind.title)} "
+                f"{kind.describe_record(record)} pbxconf cannot read: {err}"
             ) from None
         state.add(kind.name, obj, kind.wire_id(record))
 

@@ -435,7 +435,6 @@ def test_a_value_the_manual_does_not_know_is_a_clear_error(state: Path) -> None:
     result = cli("plan", str(EXAMPLES / "small-office"), *sim_args(state))
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        "Error: extension/query: the PBX answered an extension (extnumber=1000, "
-        "username=Extension 1000) pbxconf cannot read: `ringtimeout`: '45' is not one of "
-        "the manual's values"
+        "Error: extension/query: the PBX answered an extension (extnumber=1000) pbxconf "
+        "cannot read: `ringtimeout`: '45' is not one of the manual's values"
     )

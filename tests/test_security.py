@@ -157,6 +157,47 @@ def test_wrongly_typed_records_are_a_clear_error(records: list[dict[str, Any]]) 
         assert str(err)
 
 
+LIST_KEYS = ("extinfos", "trunks", "inroutes", "outroutes", "ivr", "queues", "wakeups")
+
+
+@pytest.mark.parametrize(
+    ("key", "record", "message"),
+    [
+        (
+            "extinfos",
+            {"vmsecret": "12ab-SECRET", "extnumber": "1000"},
+            "an extension (extnumber=1000) pbxconf cannot read: voicemail.pin: ",
+        ),
+        (
+            "trunks",
+            {"password": "SECRET", "trunkname": "t"},
+            "(trunkname=t) pbxconf cannot read: it gives no `trunktype` (the SIP trunk's type)",
+        ),
+        (
+            "trunks",
+            {"password": "SECRET", "trunkname": "t", "trunktype": "bogus"},
+            "SIP trunk type 'bogus' is not one of",
+        ),
+        (
+            "trunks",
+            {"password": "SECRET", "trunktype": "peer"},
+            "a SIP trunk (which one the answer does not say) pbxconf cannot read",
+        ),
+    ],
+)
+def test_a_live_record_pbxconf_cannot_read_never_shows_its_secrets(
+    key: str, record: dict[str, Any], message: str
+) -> None:
+    """The PBX answers some passwords and PINs in clear. A record that failed to decode
+    was named by its first two keys and its bad value echoed, so a password could reach
+    a CI log; a union's error echoed the whole record."""
+    body = {"status": "Success", **{k: [] for k in LIST_KEYS}, key: [record]}
+    with pytest.raises(LiveReadError) as caught:
+        _read(body)
+    assert message in str(caught.value)
+    assert "SECRET" not in str(caught.value)
+
+
 def test_huge_answer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(client_module, "MAX_BODY_BYTES", 1024 * 1024)
     huge = {"status": "Success", "extinfos": [{"username": "x" * 4096}] * 600}

@@ -160,9 +160,28 @@ class Kind:
         try:
             return self.validate(data)
         except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise DecodeError(f"{where}: {first['msg']} (got {first.get('input')!r})") from None
+            raise DecodeError(self._describe_invalid(err.errors()[0])) from None
+
+    def _describe_invalid(self, error: Any) -> str:
+        """A live value the model refuses, said without echoing a secret: the PBX answers
+        some passwords and PINs in clear, and this message goes to terminals and CI logs."""
+        path = [str(p) for p in error["loc"] if not isinstance(p, int)]
+        if error["type"] == "union_tag_not_found":
+            tag = str(error.get("ctx", {}).get("discriminator", "type")).strip("'")
+            wire = next((w.name for w in self.wire if w.field == tag), tag)
+            return f"it gives no `{wire}` (the {self.title}'s {tag})"
+        if error["type"] == "union_tag_invalid":
+            ctx = error.get("ctx", {})
+            return f"{self.title} type {ctx.get('tag')!r} is not one of {ctx.get('expected_tags')}"
+        # A union's loc starts with the member's tag ("peer"): a field is any tail of it.
+        secret = any(".".join(path[i:]) in self.sensitive for i in range(len(path)))
+        found = error.get("input")
+        where = ".".join(path) or "the record"
+        if secret:
+            return f"{where}: {error['msg']} (the value is not shown: it is sensitive)"
+        if isinstance(found, (dict, list)):
+            return f"{where}: {error['msg']}"
+        return f"{where}: {error['msg']} (got {found!r})"
 
     def _layout(self, record: WireRecord) -> _Layout:
         """Which key of the record each mapping reads (spellings matched without regard to
@@ -190,6 +209,23 @@ class Kind:
 
     def after_decode(self, data: dict[str, Any], record: WireRecord) -> dict[str, Any]:
         return data
+
+    def describe_record(self, record: Any) -> str:
+        """How a message names a record of an answer: by its identity fields, read with
+        every spelling the manual gives them; never by whatever keys come first (a
+        password could)."""
+        if not isinstance(record, dict):
+            return f"({type(record).__name__}, not a record)"
+        lowered = {str(k).lower(): v for k, v in record.items()}
+        parts = []
+        for field_name in self.key_fields:
+            for wire, names in self._spellings:
+                if wire.field == field_name:
+                    value = next((lowered[n] for n in names if n in lowered), None)
+                    if value is not None:
+                        parts.append(f"{wire.name}={value}")
+                    break
+        return f"({', '.join(parts)})" if parts else "(which one the answer does not say)"
 
     def wire_id(self, record: WireRecord) -> str | None:
         """The PBX's own id of a live object, where updates need it (trunks, routes)."""
