@@ -307,6 +307,18 @@ def test_alias_bomb(tmp_path: Path) -> None:
     )
 
 
+def test_hidden_files_and_folders_in_a_directory_are_not_manifests(tmp_path: Path) -> None:
+    write(tmp_path, "version: 1\nextensions:\n  - number: 1000\n")
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text("name: ci\non: [push]\n")
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")
+    desired = manifest.load([tmp_path], env={})
+    assert list(desired.files) == [str(tmp_path / "pbx.yaml")]
+    # A hidden file named on its own is read.
+    with pytest.raises(manifest.ManifestErrors, match="repos: unknown top-level key"):
+        manifest.load([tmp_path / ".pre-commit-config.yaml"], env={})
+
+
 def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(
         manifest.ManifestErrors, match=re.escape("nope.yaml: no such file or directory")
