@@ -82,10 +82,7 @@ def render_text(plan: Plan, target: str, colour: bool | None = None) -> str:
             lines.append("      " + _field_line(fchange, change.action))
     lines += ["", plan.summary()]
     if plan.unmanaged:
-        counts = ", ".join(f"{n} {section}" for section, n in plan.unmanaged.items())
-        lines.append(
-            f"Unmanaged (on the PBX, in no manifest): {counts}. Use --prune to delete them."
-        )
+        lines.append(_unmanaged_line(plan.unmanaged))
     if plan.protected:
         lines.append("Kept, protected from pruning: " + ", ".join(plan.protected) + ".")
     if plan.skipped:
@@ -228,6 +225,28 @@ def plan_output_schema() -> dict[str, Any]:
 
 
 # ---- Markdown -----------------------------------------------------------------------
+
+
+def _unmanaged_line(unmanaged: dict[str, int]) -> str:
+    """What the PBX holds beyond the manifests, and what --prune can do about it: the API
+    deletes trunks, routes and wake-up calls, but not extensions, IVRs or queues."""
+    kinds = {kind.section: kind for kind in KINDS.values()}
+    counts = ", ".join(
+        f"{n} {kinds[section].name if n == 1 else section}" for section, n in unmanaged.items()
+    )
+    deletable = [s for s in unmanaged if kinds[s].can_delete]
+    kept = [s for s in unmanaged if not kinds[s].can_delete]
+    advice = []
+    if deletable:
+        advice.append(f"--prune deletes the {_and(deletable)}")
+    if kept:
+        advice.append(f"the API cannot delete {_and(kept)}")
+    said = "; ".join(advice)
+    return f"Unmanaged (on the PBX, in no manifest): {counts}. {said[0].upper()}{said[1:]}."
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def render_markdown(plan: Plan, target: str) -> str:

@@ -155,6 +155,25 @@ def test_markdown_output_survives_markup_in_names(state: Path, tmp_path: Path) -
     assert html.count("<details>") == 1 and "<b>" not in html
 
 
+def test_unmanaged_objects_are_counted_with_what_prune_can_do(state: Path, tmp_path: Path) -> None:
+    """The line said "Use --prune to delete them" of extensions and queues too, which the
+    API cannot delete, and "1 queues"."""
+    assert cli("apply", str(EXAMPLES / "small-office"), *sim_args(state), "--auto-approve")
+    (tmp_path / "m").mkdir()
+    shutil.copy(EXAMPLES / "small-office" / "extensions.yaml", tmp_path / "m")
+    result = cli("plan", str(tmp_path / "m"), *sim_args(state))
+    assert result.stdout.splitlines()[-1] == (
+        "Unmanaged (on the PBX, in no manifest): 14 extensions, 1 ivr, 1 queue, 2 trunks, "
+        "2 outbound_routes, 2 inbound_routes. --prune deletes the trunks, outbound_routes "
+        "and inbound_routes; the API cannot delete extensions, ivrs and queues."
+    )
+    result = cli("plan", str(tmp_path / "m"), *sim_args(state), "--prune", "--force")
+    assert result.stdout.splitlines()[-1] == (
+        "Unmanaged (on the PBX, in no manifest): 14 extensions, 1 ivr, 1 queue. The API "
+        "cannot delete extensions, ivrs and queues."
+    )
+
+
 def test_apply_refuses_without_a_terminal_or_auto_approve(state: Path) -> None:
     result = cli("apply", str(EXAMPLES / "small-office"), *sim_args(state))
     assert result.exit_code == 2
