@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from pbxconf import __version__
 from pbxconf.kinds import KINDS, ApiCall
+from pbxconf.manifest import SECTIONS
 from pbxconf.plan import SYMBOLS, Change, FieldChange, Plan
 
 MASK = "(sensitive)"
@@ -230,12 +231,11 @@ def plan_output_schema() -> dict[str, Any]:
 def _unmanaged_line(unmanaged: dict[str, int]) -> str:
     """What the PBX holds beyond the manifests, and what --prune can do about it: the API
     deletes trunks, routes and wake-up calls, but not extensions, IVRs or queues."""
-    kinds = {kind.section: kind for kind in KINDS.values()}
     counts = ", ".join(
-        f"{n} {kinds[section].name if n == 1 else section}" for section, n in unmanaged.items()
+        f"{n} {SECTIONS[section].name if n == 1 else section}" for section, n in unmanaged.items()
     )
-    deletable = [s for s in unmanaged if kinds[s].can_delete]
-    kept = [s for s in unmanaged if not kinds[s].can_delete]
+    deletable = [s for s in unmanaged if SECTIONS[s].can_delete]
+    kept = [s for s in unmanaged if not SECTIONS[s].can_delete]
     advice = []
     if deletable:
         advice.append(f"--prune deletes the {_and(deletable)}")

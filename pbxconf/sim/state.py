@@ -295,6 +295,18 @@ def default_queue(number: str) -> Record:
     }
 
 
+# The key each kind of record is filed by, for out-of-band edits (/admin/records/{kind}).
+ADMIN_RECORD_KEYS = {
+    "extension": "extnumber",
+    "trunk": "trunkname",
+    "inroute": "name",
+    "outroute": "name",
+    "ivr": "ivrnumber",
+    "queue": "queuenumber",
+    "wakeup": "extid",
+}
+
+
 @dataclass
 class PbxState:
     """One PBX's configuration, in the simulator's wire-shaped records."""
@@ -984,7 +996,14 @@ class PbxState:
     # ---- out-of-band edits (a person in the PBX's web page) ----------------------------
 
     def admin_put(self, kind: str, record: Record) -> None:
-        """Create or replace any object, bypassing the API's rules (as the web page can)."""
+        """Create or replace any object, bypassing the API's rules (as the web page can).
+        Raises ValueError, saying what is missing, for a record it cannot file."""
+        if kind not in ADMIN_RECORD_KEYS:
+            raise ValueError(f"unknown kind {kind!r}; one of {', '.join(ADMIN_RECORD_KEYS)}")
+        key = ADMIN_RECORD_KEYS[kind]
+        if not isinstance(record, dict) or record.get(key) in (None, ""):
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise ValueError(f"{article} {kind} record is a JSON object with `{key}`")
         record = _stringify(record)
         if kind == "extension":
             full = default_extension(record["extnumber"]) | record
@@ -1012,8 +1031,6 @@ class PbxState:
             ext = record.pop("extid")
             record.setdefault("wakeupid", self._new_id("wakeups"))
             self.wakeups.setdefault(ext, []).append(record)
-        else:
-            raise KeyError(kind)
 
     def admin_delete(self, kind: str, key: str) -> bool:
         if kind in ("extension", "ivr", "queue"):
