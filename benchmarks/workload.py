@@ -24,8 +24,9 @@ from pbxconf.api import ClientSettings, PbxClient
 from pbxconf.apply import execute
 from pbxconf.export import export_state
 from pbxconf.kinds import KINDS
-from pbxconf.live import plan_and_log_out, read_live, read_wakeups
+from pbxconf.live import read_live, read_records
 from pbxconf.plan import PlanOptions, make_plan
+from pbxconf.session import plan_and_log_out
 from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
 
@@ -75,18 +76,20 @@ async def calls_only(pbx: PbxClient) -> None:
     query once the extension answer is in, the logout (on leaving the client) once every
     answer is. Answers are received and parsed, as any client must, and nothing is decoded
     or planned: no client of the same PBX and HTTP stack can read it faster."""
+    dependents = [kind for kind in KINDS.values() if kind.query.after]
+    needed = {kind.query.after for kind in dependents}
     small = [
-        asyncio.ensure_future(query())
-        for query in (
-            pbx.query_trunks,
-            pbx.query_inroutes,
-            pbx.query_outroutes,
-            pbx.query_ivrs,
-            pbx.query_queues,
-        )
+        asyncio.ensure_future(read_records(pbx, kind))
+        for kind in KINDS.values()
+        if not kind.query.after and kind.name not in needed
     ]
-    extensions = await pbx.query_extensions()
-    await read_wakeups(pbx, [str(r.get("extnumber", "")) for r in extensions])
+    for name in needed:
+        source = KINDS[name]
+        records = await read_records(pbx, source)
+        keys = [key[0] for r in records if (key := source.identity_of(r))]
+        for kind in dependents:
+            if kind.query.after == name:
+                await read_records(pbx, kind, keys)
     await asyncio.gather(*small)
 
 

@@ -19,6 +19,7 @@ from urllib.parse import SplitResult, urlsplit
 import httpx
 
 from pbxconf.api import ClientSettings, PbxClient
+from pbxconf.errors import UsageError
 from pbxconf.files import OutputError, cannot_write, write_whole
 
 if TYPE_CHECKING:  # the simulator is imported only by the commands that run it
@@ -30,7 +31,7 @@ SIM_URL = "http://pbxconf-sim.invalid"
 REQUIRED_FIRMWARE = (81, 8, 0, 42)
 
 
-class ConnectError(Exception):
+class ConnectError(UsageError):
     """The options do not describe a PBX pbxconf can reach (a usage error)."""
 
 

@@ -15,14 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pbxconf.bulk import collector_paused
-from pbxconf.kinds import KINDS, ORDERED_KINDS, Kind
+from pbxconf.kinds import KINDS, Kind
 from pbxconf.kinds.fields import natural_key
-from pbxconf.manifest import EXTERNAL_SECTIONS, FORMAT_VERSION
+from pbxconf.manifest import FORMAT_VERSION
 from pbxconf.state import State
 
 SECRET_MODES = ("env", "inline", "redact")
-# Readable back only as a digest: exporting it would set the password to the digest.
-NOT_EXPORTABLE = {"extension": ("user_password",)}
 
 
 @dataclass
@@ -49,7 +47,7 @@ def _export(
 ) -> Export:
     result = Export()
     sections: dict[str, list[dict[str, Any]]] = {}
-    for kind in ORDERED_KINDS:
+    for kind in KINDS.values():
         if kind.name not in kinds:
             continue
         objs = sorted(
@@ -82,7 +80,7 @@ def _object(
     kind: Kind, key: tuple[str, ...], obj: Any, secrets: str, result: Export
 ) -> dict[str, Any]:
     data = obj.model_dump(mode="json", exclude_none=True, exclude={"protect", "renamed_from"})
-    for name in NOT_EXPORTABLE.get(kind.name, ()):
+    for name in kind.not_exportable:
         data.pop(name, None)
     for dotted in sorted(kind.sensitive):
         *parents, leaf = dotted.split(".")
@@ -112,7 +110,7 @@ def _external(live: State, kinds: list[str]) -> dict[str, list[str]]:
     return {
         KINDS[name].section: sorted((k[0] for k in keys), key=natural_key)
         for name, keys in sorted(wanted.items())
-        if KINDS[name].section in EXTERNAL_SECTIONS
+        if KINDS[name].may_be_external
     }
 
 
@@ -120,8 +118,10 @@ def _header(device: dict[str, Any], secrets: str) -> str:
     lines = [
         f"# Exported by pbxconf from {device.get('devicename', '?')}, SN {device.get('sn', '?')}, "
         f"firmware {device.get('firmwarever', '?')}.",
-        "# Not exported: extension user passwords (the PBX answers only their md5).",
     ]
+    unexported = [text for kind in KINDS.values() for text in kind.not_exportable.values()]
+    if unexported:
+        lines.append(f"# Not exported: {'; '.join(unexported)}.")
     if secrets == "env":
         lines.append("# Secrets are ${VARIABLE} references: set them before plan or apply.")
     elif secrets == "redact":

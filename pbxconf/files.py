@@ -8,8 +8,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from pbxconf.errors import PbxconfError
 
-class OutputError(Exception):
+
+class OutputError(PbxconfError):
     """A file could not be written; the message says which and why."""
 
 

@@ -1,46 +1,88 @@
 """Reading the live PBX into a State, with the fewest calls the API allows: one bulk query
-per kind, run concurrently (the client bounds the concurrency); wake-up calls for every
-extension in one comma-list query, falling back to one query per extension where a PBX
-answers a list query with a failure or for one extension only.
+per kind, run concurrently (the client bounds the concurrency); a kind read by another's
+identities (wake-up calls, by extension number) in one comma-list query, falling back to
+one query per identity where a PBX answers a list query with a failure or for some
+identities only. What each kind's query is, is the kind's declaration (`Kind.query`).
 
 Waiting on the PBX is kept to its round trips: answers are decoded as they arrive, in
-slices; between two slices the wake-up query goes out the moment the extension numbers
-are in (it is the one query that must wait for another), and a plan that will not be
-applied logs out as soon as the last answer is in, and is worked out while the logout
-travels."""
+slices; between two slices a dependent query goes out the moment the identities it needs
+are in, and the `answered` hook runs as soon as the last answer is in (a plan that will not
+be applied logs out then, see session.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from pbxconf.api import ApiError, PbxClient
+from pbxconf.api import ApiError, PbxClient, ProtocolError
 from pbxconf.bulk import collector_paused
+from pbxconf.errors import PbxconfError
 from pbxconf.kinds import KINDS, Kind
 from pbxconf.kinds.fields import DecodeError
-from pbxconf.manifest import Desired
-from pbxconf.plan import Plan, PlanOptions, make_plan
+from pbxconf.kinds.query import AnswerShapeError
 from pbxconf.state import State
 
 log = logging.getLogger("pbxconf.live")
 
-# Extensions per wake-up query. 5,000 numbers make a body of about 25 KB, which an
-# embedded web server takes; a PBX that large is rare, so one call is the usual case.
-WAKEUP_BATCH = 5000
-
-
-# Answers that arrive together are decoded in the kinds' order, so a State is the same
-# whatever the timing.
-KIND_ORDER = {name: i for i, name in enumerate(KINDS)}
+WireRecord = dict[str, Any]
 
 # Added by firmware 81.8.0.42 (the manual's changelog); older PBXes answer 10003.
 NEWER_ENDPOINTS = ("siptrunk/query", "inroute/query", "outroute/query")
 
 
-class LiveReadError(Exception):
+class LiveReadError(PbxconfError):
     """The PBX answered something pbxconf cannot understand as configuration."""
+
+
+async def read_records(
+    client: PbxClient,
+    kind: Kind,
+    keys: Sequence[str] | None = None,
+    *,
+    sent: asyncio.Event | None = None,
+) -> list[WireRecord]:
+    """A kind's wire records: all of them, or those of some identities. `sent` is set once
+    the (first) query is on the wire."""
+    query = kind.query
+    if keys is None or not query.batch:
+        return await _query(client, kind, keys, sent)
+    keys = list(keys)
+    batches = [keys[i : i + query.batch] for i in range(0, len(keys), query.batch)]
+    results = await asyncio.gather(*(_query(client, kind, batch, sent) for batch in batches))
+    return [record for batch in results for record in batch]
+
+
+async def _query(
+    client: PbxClient, kind: Kind, keys: Sequence[str] | None, sent: asyncio.Event | None
+) -> list[WireRecord]:
+    query = kind.query
+    if keys is not None and not keys:
+        return []
+    try:
+        answer = await client.call(query.endpoint, query.body(keys), write=False, sent=sent)
+        records = query.records(answer)
+        if not query.one_by_one_fallback or keys is None or len(keys) == 1:
+            return records
+        answered = query.answered(answer)
+        if answered >= set(keys):
+            return records
+        log.debug(
+            "%s answered %d of %d %s; querying one at a time",
+            query.endpoint,
+            len(answered),
+            len(keys),
+            KINDS[query.after].section if query.after else "identities",
+        )
+    except AnswerShapeError as err:
+        raise ProtocolError(query.endpoint, str(err)) from None
+    except ApiError as err:
+        if not query.one_by_one_fallback or keys is None or len(keys) == 1:
+            raise
+        log.debug("%s with a list failed (%s); querying one at a time", query.endpoint, err)
+    results = await asyncio.gather(*(_query(client, kind, [key], None) for key in keys))
+    return [record for batch in results for record in batch]
 
 
 async def read_live(
@@ -70,9 +112,12 @@ async def read_live(
     return state
 
 
+Reads = dict[asyncio.Future[list[WireRecord]], str]
+
+
 class _Reading:
     """One read of the live PBX: its queries, decoded in the order they answer, and what
-    goes out between slices of decoding (the wake-up query, once the extension numbers
+    goes out between slices of decoding (a dependent query, once the identities it needs
     are in; the `answered` call, once every answer is)."""
 
     def __init__(
@@ -84,42 +129,37 @@ class _Reading:
         self.client = client
         self.wanted = wanted
         self.answered = answered
-        # The extension query goes last: a PBX that answers one request at a time then
-        # answers the small queries first, and they are decoded while it works out the
-        # extensions (the one answer the wake-up query waits for).
-        readers = {
-            "trunk": client.query_trunks,
-            "inbound_route": client.query_inroutes,
-            "outbound_route": client.query_outroutes,
-            "ivr": client.query_ivrs,
-            "queue": client.query_queues,
-            "extension": client.query_extensions,
+        dependents = [KINDS[name] for name in wanted if KINDS[name].query.after]
+        needed = {kind.query.after for kind in dependents}
+        # What others wait for goes out last: it is the PBX's largest answer (each
+        # extension lists every outbound route), and a PBX that answers one request at a
+        # time then answers the small queries first, which are decoded while it works.
+        first = [k for k in KINDS if (k in wanted and not KINDS[k].query.after) and k not in needed]
+        last = [k for k in KINDS if k in needed]
+        self.queries: Reads = {
+            asyncio.ensure_future(read_records(client, KINDS[k])): k for k in first + last
         }
-        needs_extensions = "wakeup_call" in wanted
-        jobs = [k for k in readers if k in wanted or (k == "extension" and needs_extensions)]
-        self.queries: dict[asyncio.Future[list[dict[str, Any]]], str] = {
-            asyncio.ensure_future(readers[k]()): k for k in jobs
-        }
-        # The query whose numbers the wake-up query waits for, until that one is sent.
-        self.numbers_from = next(
-            (q for q, k in self.queries.items() if k == "extension" and needs_extensions), None
-        )
+        # Dependent kinds, each waiting on the query whose identities it needs.
+        self.waiting: list[tuple[Kind, asyncio.Future[list[WireRecord]]]] = [
+            (kind, next(q for q, k in self.queries.items() if k == kind.query.after))
+            for kind in dependents
+        ]
         self.all_in = False
 
     async def decode_into(self, state: State) -> None:
-        decoded: set[asyncio.Future[list[dict[str, Any]]]] = set()
+        decoded: set[asyncio.Future[list[WireRecord]]] = set()
         while True:
             await self.tend()
             ready = [q for q in self.queries if q.done() and q not in decoded]
             if not ready:
-                waiting = [q for q in self.queries if not q.done()]
-                if not waiting:
+                pending = [q for q in self.queries if not q.done()]
+                if not pending:
                     return
-                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 continue
             # Answers that arrived together go in the kinds' order: the same State
             # whatever the timing.
-            query = min(ready, key=lambda q: KIND_ORDER[self.queries[q]])
+            query = min(ready, key=lambda q: KINDS.position(self.queries[q]))
             decoded.add(query)
             kind_name = self.queries[query]
             records = query.result()  # raises what the query raised
@@ -127,25 +167,25 @@ class _Reading:
                 await _decode_into(state, KINDS[kind_name], records, self.tend)
 
     async def tend(self) -> None:
-        """Between slices of decoding: let the network run, and send what can go now. The
-        wake-up query is the one query that must wait for another, so it goes out the
-        moment the extension numbers are in, whatever is being decoded."""
+        """Between slices of decoding: let the network run, and send what can go now. A
+        dependent query goes out the moment the identities it needs are in, whatever is
+        being decoded."""
         await asyncio.sleep(0)
         await self.client.until_received()
-        if self.numbers_from is not None and self.numbers_from.done():
-            records = self.numbers_from.result()
-            self.numbers_from = None
-            numbers = [str(r.get("extnumber", "")) for r in records]
+        for kind, source in [(k, s) for k, s in self.waiting if s.done()]:
+            self.waiting.remove((kind, source))
+            source_kind = KINDS[self.queries[source]]
+            keys = [key[0] for r in source.result() if (key := source_kind.identity_of(r))]
             sent = asyncio.Event()
-            wakeups = asyncio.ensure_future(read_wakeups(self.client, numbers, sent=sent))
-            self.queries[wakeups] = "wakeup_call"
-            await _until_sent(sent, wakeups)
-        if not self.all_in and self.numbers_from is None and all(q.done() for q in self.queries):
+            query = asyncio.ensure_future(read_records(self.client, kind, keys, sent=sent))
+            self.queries[query] = kind.name
+            await until_sent(sent, query)
+        if not self.all_in and not self.waiting and all(q.done() for q in self.queries):
             self.all_in = True
             if self.answered is not None:
-                waiting = self.answered()
-                if waiting is not None:
-                    await waiting
+                pending = self.answered()
+                if pending is not None:
+                    await pending
 
     async def stop(self) -> None:
         """Cancel what is still running (after a failure), and wait until it has ended."""
@@ -155,33 +195,7 @@ class _Reading:
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def plan_and_log_out(
-    client: PbxClient, desired: Desired, options: PlanOptions
-) -> tuple[Plan, State]:
-    """Read the PBX and plan, for a plan that is only shown or saved: the session is not
-    needed once the last answer is in, so the logout goes out then, and the last answers
-    are decoded and the plan worked out while it is on the wire; its round trip then
-    costs no time. The live State comes back with the plan so that the caller frees it
-    after showing the plan: freeing 6,000 objects takes milliseconds nobody should wait
-    for."""
-    sent = asyncio.Event()
-    closing: list[asyncio.Future[None]] = []
-
-    def log_out() -> Awaitable[None]:
-        closing.append(asyncio.ensure_future(client.close(sent=sent)))
-        return _until_sent(sent, closing[0])
-
-    try:
-        live = await read_live(client, answered=log_out)  # logs out once all is in
-        if not closing:  # nothing was read
-            await log_out()
-        return make_plan(desired, live, options), live
-    finally:
-        if closing:
-            await closing[0]
-
-
-async def _until_sent(sent: asyncio.Event, call: asyncio.Future[Any]) -> None:
+async def until_sent(sent: asyncio.Event, call: asyncio.Future[Any]) -> None:
     """Wait until a call's request is written (then CPU work cannot hold it back), or the
     call has ended: `sent` is set over TCP only, not by an in-process transport."""
     on_wire = asyncio.ensure_future(sent.wait())
@@ -198,7 +212,7 @@ DECODE_SLICE = 64
 async def _decode_into(
     state: State,
     kind: Kind,
-    records: list[dict[str, Any]],
+    records: list[WireRecord],
     between: Callable[[], Awaitable[None]],
 ) -> None:
     for index, record in enumerate(records):
@@ -208,7 +222,7 @@ async def _decode_into(
             obj = kind.decode(record)
         except DecodeError as err:
             raise LiveReadError(
-                f"{kind.query_endpoint}: the PBX answered {_a(kind.title)} "
+                f"{kind.query.endpoint}: the PBX answered {_a(kind.title)} "
                 f"{kind.describe_record(record)} pbxconf cannot read: {err}"
             ) from None
         state.add(kind.name, obj, kind.wire_id(record))
@@ -216,43 +230,3 @@ async def _decode_into(
 
 def _a(noun: str) -> str:
     return ("an " if noun[0].lower() in "aeiou" or noun.startswith("IVR") else "a ") + noun
-
-
-async def read_wakeups(
-    client: PbxClient, extensions: list[str], *, sent: asyncio.Event | None = None
-) -> list[dict[str, Any]]:
-    """Wake-up records, each with its `extid`, for the given extensions. `sent` is set once
-    the (first) query is on the wire."""
-    batches = [extensions[i : i + WAKEUP_BATCH] for i in range(0, len(extensions), WAKEUP_BATCH)]
-    results = await asyncio.gather(*(_wakeup_batch(client, batch, sent) for batch in batches))
-    return [record for batch in results for record in batch]
-
-
-async def _wakeup_batch(
-    client: PbxClient, extensions: list[str], sent: asyncio.Event | None
-) -> list[dict[str, Any]]:
-    if not extensions:
-        return []
-    try:
-        groups = await client.query_wakeups(extensions, sent=sent)
-        answered = {str(g.get("extid")) for g in groups}
-        if len(extensions) == 1 or answered >= set(extensions):
-            return _flatten_wakeups(groups)
-        log.debug(
-            "wakeupcall/query answered %d of %d extensions; querying one at a time",
-            len(answered),
-            len(extensions),
-        )
-    except ApiError as err:
-        log.debug("wakeupcall/query with a list failed (%s); querying one at a time", err)
-    results = await asyncio.gather(*(client.query_wakeups([ext]) for ext in extensions))
-    return [record for groups in results for record in _flatten_wakeups(groups)]
-
-
-def _flatten_wakeups(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {**item, "extid": str(group.get("extid"))}
-        for group in groups
-        for item in group.get("wakeup", []) or []
-        if isinstance(item, dict)
-    ]

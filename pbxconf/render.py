@@ -16,17 +16,16 @@ from pydantic import BaseModel, Field
 
 from pbxconf import __version__
 from pbxconf.kinds import KINDS, ApiCall
-from pbxconf.manifest import SECTIONS
-from pbxconf.plan import SYMBOLS, Change, FieldChange, Plan
+from pbxconf.plan import Action, Change, FieldChange, Plan
 
 MASK = "(sensitive)"
 JSON_FORMAT_VERSION: Literal[1] = 1
 COLOURS = {
-    "create": "green",
-    "update": "yellow",
-    "rename": "cyan",
-    "delete": "red",
-    "cannot": "red",
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.RENAME: "cyan",
+    Action.DELETE: "red",
+    Action.CANNOT: "red",
 }
 
 
@@ -43,9 +42,9 @@ def _value_text(value: Any, sensitive: bool) -> str:
     return "(unset)" if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def _field_line(change: FieldChange, action: str) -> str:
+def _field_line(change: FieldChange, action: Action) -> str:
     new = _value_text(change.new, change.sensitive)
-    if action == "create":
+    if action == Action.CREATE:
         return f"{change.field}: {new}"
     old = _value_text(change.old, change.sensitive)
     if change.sensitive and old == new == MASK:
@@ -54,12 +53,12 @@ def _field_line(change: FieldChange, action: str) -> str:
 
 
 def _headline(change: Change) -> str:
-    symbol = SYMBOLS[change.action]
-    if change.action == "rename":
+    symbol = change.action.symbol
+    if change.action == Action.RENAME:
         assert change.old_key is not None
         old = KINDS[change.kind].key_text(change.old_key)
         return f"{symbol} {change.label} (renamed from {old})"
-    if change.action == "cannot":
+    if change.action == Action.CANNOT:
         return f"{symbol} {change.label}: cannot: {change.reason}"
     return f"{symbol} {change.label}"
 
@@ -76,7 +75,9 @@ def render_text(plan: Plan, target: str, colour: bool | None = None) -> str:
         lines.append(
             "  "
             + click.style(
-                head, fg=COLOURS[change.action], bold=change.action in ("delete", "cannot")
+                head,
+                fg=COLOURS[change.action],
+                bold=change.action in (Action.DELETE, Action.CANNOT),
             )
         )
         for fchange in change.fields:
@@ -181,12 +182,12 @@ def plan_to_json_model(plan: Plan, target: str) -> JsonPlan:
         has_changes=plan.has_changes,
         applicable=not plan.errors,
         summary=JsonSummary(
-            **{a: plan.count(a) for a in ("create", "update", "rename", "delete", "cannot")},
+            **{a.value: plan.count(a) for a in Action},
             unmanaged=plan.unmanaged,
         ),
         changes=[
             JsonChange(
-                action=c.action,  # type: ignore[arg-type]
+                action=c.action.value,  # type: ignore[arg-type]
                 kind=c.kind,
                 section=KINDS[c.kind].section,
                 key=key(c.kind, c.key) or {},
@@ -206,7 +207,7 @@ def plan_to_json_model(plan: Plan, target: str) -> JsonPlan:
             for c in plan.changes
         ],
         calls=[JsonCall(endpoint=call.endpoint, body=call.masked_body()) for call in plan.calls],
-        errors=plan.errors,
+        errors=[str(e) for e in plan.errors],
         warnings=plan.warnings,
         protected=plan.protected,
         skipped=plan.skipped,
@@ -232,10 +233,11 @@ def _unmanaged_line(unmanaged: dict[str, int]) -> str:
     """What the PBX holds beyond the manifests, and what --prune can do about it: the API
     deletes trunks, routes and wake-up calls, but not extensions, IVRs or queues."""
     counts = ", ".join(
-        f"{n} {SECTIONS[section].name if n == 1 else section}" for section, n in unmanaged.items()
+        f"{n} {KINDS.section(section).name if n == 1 else section}"
+        for section, n in unmanaged.items()
     )
-    deletable = [s for s in unmanaged if SECTIONS[s].can_delete]
-    kept = [s for s in unmanaged if not SECTIONS[s].can_delete]
+    deletable = [s for s in unmanaged if KINDS.section(s).can_delete]
+    kept = [s for s in unmanaged if not KINDS.section(s).can_delete]
     advice = []
     if deletable:
         advice.append(f"--prune deletes the {_and(deletable)}")
@@ -256,8 +258,10 @@ def render_markdown(plan: Plan, target: str) -> str:
     if plan.changes:
         lines += ["| | object | change |", "|---|---|---|"]
         for change in plan.changes:
-            what = change.action if change.action != "cannot" else f"cannot: {change.reason}"
-            symbol, label = _md_code(SYMBOLS[change.action]), _md_code(change.label, cell=True)
+            what = str(change.action)
+            if change.action == Action.CANNOT:
+                what = f"cannot: {change.reason}"
+            symbol, label = _md_code(change.action.symbol), _md_code(change.label, cell=True)
             lines.append(f"| {symbol} | {label} | {_md_text(what)} |")
         body = []
         for change in plan.changes:
@@ -272,7 +276,7 @@ def render_markdown(plan: Plan, target: str) -> str:
         lines += [""] + [f"> **Warning:** {_md_text(w)}" for w in plan.warnings]
     if plan.errors:
         lines += ["", "**This plan cannot be applied:**", ""]
-        lines += [f"- {_md_text(e)}" for e in plan.errors]
+        lines += [f"- {_md_text(str(e))}" for e in plan.errors]
     return "\n".join(lines) + "\n"
 
 

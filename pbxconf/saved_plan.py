@@ -3,8 +3,8 @@
 A saved plan holds the masked changes, the fingerprints of the live objects the plan
 depends on, the sha256 of each manifest file and a slow salted digest of the secret
 values; never a secret itself. Apply re-reads the PBX, re-plans from the same manifests,
-and refuses when anything differs. The file is read through a model, so a damaged or
-hand-edited one is refused with the place that is wrong.
+and refuses when anything differs (session.replan_saved). The file is read through a
+model, so a damaged or hand-edited one is refused with the place that is wrong.
 """
 
 from __future__ import annotations
@@ -26,12 +26,11 @@ from pydantic import (
 )
 
 from pbxconf import __version__
-from pbxconf.api import PbxClient
+from pbxconf.errors import PbxconfError
 from pbxconf.kinds import KINDS
 from pbxconf.kinds.base import declared
-from pbxconf.live import read_live
 from pbxconf.manifest import Desired
-from pbxconf.plan import Plan, PlanOptions, fingerprint, make_plan
+from pbxconf.plan import Plan, PlanOptions, fingerprint
 from pbxconf.render import plan_to_json_model
 
 SAVED_FORMAT = "pbxconf-saved-plan"
@@ -39,12 +38,16 @@ SAVED_FORMAT_VERSION = 1
 SECRET_ITERATIONS = 200_000
 
 
-class SavedPlanError(Exception):
+class SavedPlanError(PbxconfError):
     """A saved plan that cannot be applied."""
 
 
 class StalePlan(SavedPlanError):
     """A saved plan no longer matches the manifests, the secrets or the PBX."""
+
+    @property
+    def summary(self) -> str:
+        return f"stale plan: {self}"
 
 
 def _known_kind(name: str) -> str:
@@ -227,11 +230,3 @@ def check_live_unchanged(saved: SavedPlan, plan: Plan, live_state: Any, target: 
             "planning again now gives a different plan (the PBX changed since the "
             "plan was saved). Plan again."
         )
-
-
-async def replan_saved(client: PbxClient, saved: SavedPlan, desired: Desired, target: str) -> Plan:
-    check_manifests_unchanged(saved, desired)
-    live = await read_live(client)
-    plan = make_plan(desired, live, saved_options(saved))
-    check_live_unchanged(saved, plan, live, target)
-    return plan

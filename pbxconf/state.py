@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pbxconf.kinds import KINDS, ORDERED_KINDS, Key
+from pbxconf.kinds import KINDS, Key
 
 
 @dataclass
@@ -31,8 +31,4 @@ class State:
         return sum(len(objs) for objs in self.objects.values())
 
     def items(self) -> list[tuple[str, Key, Any]]:
-        return [
-            (kind.name, key, obj)
-            for kind in ORDERED_KINDS
-            for key, obj in self.objects[kind.name].items()
-        ]
+        return [(kind, key, obj) for kind in KINDS for key, obj in self.objects[kind].items()]

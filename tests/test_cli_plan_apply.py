@@ -413,7 +413,7 @@ def test_no_output_contains_a_secret(office: Path, state: Path, tmp_path: Path) 
 
 
 def test_progress_bar_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
-    from pbxconf.cli import progress_display
+    from pbxconf.cli.progress import progress_display
     from pbxconf.kinds import ApiCall
 
     call = ApiCall("siptrunk/add", {})

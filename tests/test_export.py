@@ -294,7 +294,7 @@ AWKWARD = [
 
 def test_export_writer_round_trips_awkward_text() -> None:
     from pbxconf.export import _dump
-    from pbxconf.yaml_positions import load
+    from pbxconf.manifest.yaml import load
 
     doc = {"v": AWKWARD, "m": {"k": "x"}, "e": [], "o": {}, "n": [{"a": 1, "b": [True, None]}]}
     back = load(_dump(doc), max_depth=40, max_nodes=10_000)
@@ -309,7 +309,7 @@ def test_export_writer_round_trips_awkward_text() -> None:
 )
 def test_export_writer_round_trips_any_text(texts: list[str], numbers: list[Any]) -> None:
     from pbxconf.export import _dump
-    from pbxconf.yaml_positions import load
+    from pbxconf.manifest.yaml import load
 
     doc = {"texts": texts, "values": numbers, "nested": {"k": texts[:2], "m": {"x": "y"}}}
     back = load(_dump(doc), max_depth=40, max_nodes=100_000)

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from pbxconf import live as live_module
+from pbxconf import session as session_module
 from pbxconf.api import ApiError, PbxClient
 from pbxconf.kinds import KINDS
-from pbxconf.live import plan_and_log_out, read_live
+from pbxconf.live import read_live
 from pbxconf.manifest import Desired
 from pbxconf.plan import Plan, PlanOptions
+from pbxconf.session import plan_and_log_out
 from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
 from pbxconf.sim.faults import FaultRule
 from pbxconf.sim.generate import Size, generate
@@ -72,13 +73,14 @@ def test_the_wakeup_query_goes_out_while_another_kind_decodes(
 
         monkeypatch.setattr(inbound, "decode", watched)
         async with sim_client(sim) as pbx:
-            query_extensions = pbx.query_extensions
+            call = pbx.call
 
-            async def held() -> list[dict[str, Any]]:
-                await numbers_in.wait()
-                return await query_extensions()
+            async def held(endpoint: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+                if endpoint == "extension/query":
+                    await numbers_in.wait()
+                return await call(endpoint, *args, **kwargs)
 
-            monkeypatch.setattr(pbx, "query_extensions", held)
+            monkeypatch.setattr(pbx, "call", held)
             return await asyncio.wait_for(read_live(pbx), 10)
 
     live = asyncio.run(run())
@@ -114,13 +116,13 @@ def test_plan_and_log_out_plans_while_the_logout_is_on_the_wire(
     server = ThreadedServer(sim).start()
     clients: list[PbxClient] = []
     logouts_when_planning: list[int] = []
-    real_make_plan = live_module.make_plan
+    real_make_plan = session_module.make_plan
 
     def watched(*args: Any) -> Plan:
         logouts_when_planning.append(clients[0].calls.get("logout", 0))
         return real_make_plan(*args)
 
-    monkeypatch.setattr(live_module, "make_plan", watched)
+    monkeypatch.setattr(session_module, "make_plan", watched)
 
     async def run() -> Plan:
         async with PbxClient(

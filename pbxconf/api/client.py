@@ -13,7 +13,8 @@ What this layer owns (and nothing above it has to think about):
 - transport faults: a read is retried a bounded number of times; a write whose request may
   have reached the PBX is never re-sent (a create could land twice): WriteOutcomeUnknown.
 
-It takes and returns wire-shaped dicts; the codecs in pbxconf.kinds give them meaning.
+It takes and returns wire-shaped dicts: `call(endpoint, body)`. Which endpoints there are,
+what they take and how their answers are read is each kind's declaration (pbxconf.kinds).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import re
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -394,12 +395,7 @@ class PbxClient:
             self._caught_up.clear()
             await self._caught_up.wait()
 
-    # ---- typed endpoints (wire dicts in, wire dicts out) -------------------------------
-
-    async def _list(
-        self, endpoint: str, body: WireRecord, key: str, sent: asyncio.Event | None = None
-    ) -> list[WireRecord]:
-        return _records(endpoint, await self.call(endpoint, body, write=False, sent=sent), key)
+    # ---- the one typed endpoint: what PBX this is ----------------------------------------
 
     async def device_info(self) -> WireRecord:
         answer = await self.call("deviceinfo/query", write=False)
@@ -407,101 +403,6 @@ class PbxClient:
         if not isinstance(info, dict):
             raise ProtocolError("deviceinfo/query", "the answer has no `deviceinfo` object")
         return info
-
-    async def extension_list(self) -> list[WireRecord]:
-        return await self._list("extensionlist/query", {}, "extlist")
-
-    async def query_extensions(self, numbers: Iterable[str] | None = None) -> list[WireRecord]:
-        body = {"extid": _join(numbers)} if numbers is not None else {}
-        return await self._list("extension/query", body, "extinfos")
-
-    async def update_extension(self, extid: str, fields: WireRecord) -> None:
-        await self.call("extension/update", {"extid": extid, **fields}, write=True)
-
-    async def trunk_list(self) -> list[WireRecord]:
-        return await self._list("trunklist/query", {}, "trunklist")
-
-    async def query_trunks(self, names: Iterable[str] | None = None) -> list[WireRecord]:
-        body = {"trunkname": "all" if names is None else _join(names)}
-        return await self._list("siptrunk/query", body, "trunks")
-
-    async def add_trunk(self, record: WireRecord) -> None:
-        await self.call("siptrunk/add", record, write=True)
-
-    async def update_trunk(self, record: WireRecord) -> None:
-        await self.call("siptrunk/update", record, write=True)
-
-    async def delete_trunks(self, names: Iterable[str]) -> None:
-        await self.call("siptrunk/delete", {"trunkname": _join(names)}, write=True)
-
-    async def query_inroutes(self, names: Iterable[str] | None = None) -> list[WireRecord]:
-        body = {"name": "all" if names is None else _join(names)}
-        return await self._list("inroute/query", body, "inroutes")
-
-    async def add_inroute(self, record: WireRecord) -> None:
-        await self.call("inroute/add", record, write=True)
-
-    async def update_inroute(self, record: WireRecord) -> None:
-        await self.call("inroute/update", record, write=True)
-
-    async def delete_inroutes(self, names: Iterable[str]) -> None:
-        await self.call("inroute/delete", {"name": _join(names)}, write=True)
-
-    async def query_outroutes(self, names: Iterable[str] | None = None) -> list[WireRecord]:
-        body = {"name": "all" if names is None else _join(names)}
-        return await self._list("outroute/query", body, "outroutes")
-
-    async def add_outroute(self, record: WireRecord) -> None:
-        await self.call("outroute/add", record, write=True)
-
-    async def update_outroute(self, record: WireRecord) -> None:
-        await self.call("outroute/update", record, write=True)
-
-    async def delete_outroutes(self, names: Iterable[str]) -> None:
-        await self.call("outroute/delete", {"name": _join(names)}, write=True)
-
-    async def query_ivrs(self, numbers: Iterable[str] | None = None) -> list[WireRecord]:
-        # The query example sends lowercase `ivrid` (the table says `ivrId`).
-        body = {"ivrid": _join(numbers)} if numbers is not None else {}
-        answer = await self.call("ivr/query", body, write=False)
-        return _records("ivr/query", answer, "ivr" if "ivr" in answer else "ivrs")
-
-    async def update_ivr(self, ivrid: str, fields: WireRecord) -> None:
-        # The update example sends camel-case `ivrId`.
-        await self.call("ivr/update", {"ivrId": ivrid, **fields}, write=True)
-
-    async def query_queues(self, numbers: Iterable[str] | None = None) -> list[WireRecord]:
-        body = {"queueid": _join(numbers)} if numbers is not None else {}
-        return await self._list("queue/query", body, "queues")
-
-    async def update_queue(self, queueid: str, fields: WireRecord) -> None:
-        await self.call("queue/update", {"queueid": queueid, **fields}, write=True)
-
-    async def query_wakeups(
-        self, extids: Iterable[str], *, sent: asyncio.Event | None = None
-    ) -> list[WireRecord]:
-        """`[{"extid": "1000", "wakeup": [...]}, ...]` for the extensions asked."""
-        body = {"extid": _join(extids)}
-        groups = await self._list("wakeupcall/query", body, "wakeups", sent)
-        for group in groups:
-            if not isinstance(group.get("wakeup", []), list):
-                raise ProtocolError("wakeupcall/query", "a `wakeup` entry is not a list")
-        return groups
-
-    async def create_wakeup(self, extids: Iterable[str], item: WireRecord) -> None:
-        # The PBX applies only the first item of `wakeup`, so one call per alarm setting;
-        # `extid` may list many extensions that get the same alarm.
-        await self.call("wakeupcall/create", {"extid": _join(extids), "wakeup": [item]}, write=True)
-
-    async def update_wakeup(self, extid: str, wakeupid: str, item: WireRecord) -> None:
-        body = {"extid": extid, "wakeupid": wakeupid, "wakeup": [item]}
-        await self.call("wakeupcall/update", body, write=True)
-
-    async def delete_wakeups(self, extid: str, wakeupids: Iterable[str] | None = None) -> None:
-        body = {"extid": extid}
-        if wakeupids is not None:
-            body["wakeupid"] = _join(wakeupids)
-        await self.call("wakeupcall/delete", body, write=True)
 
 
 def _set_when_sent(sent: asyncio.Event) -> Callable[[str, Any], Awaitable[None]]:
@@ -524,10 +425,6 @@ def _warm_up() -> None:
 
 
 _warm_up()
-
-
-def _join(values: Iterable[str] | None) -> str:
-    return ",".join(values or [])
 
 
 def _describe(err: httpx.TransportError, base_url: str) -> str:
@@ -578,13 +475,6 @@ def _standard_json(raw: bytes) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
-
-
-def _records(endpoint: str, answer: WireRecord, key: str) -> list[WireRecord]:
-    value = answer.get(key)
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise ProtocolError(endpoint, f"the answer has no `{key}` list of objects")
-    return value
 
 
 __all__ = [

@@ -18,9 +18,10 @@ name (its endpoint), never from the request URL.
 from __future__ import annotations
 
 from pbxconf.api.errnos import errno_meaning
+from pbxconf.errors import PbxconfError
 
 
-class PbxError(Exception):
+class PbxError(PbxconfError):
     """Base of every error the client raises."""
 
     def __init__(self, call: str, message: str) -> None:

@@ -1,21 +1,28 @@
-"""Resource kinds: one module per kind, each a declaration registered in KINDS.
+"""Resource kinds: one module per kind, each a declaration; KINDS is their one registry.
 
-Importing this package registers every kind, in the order plans list them.
+KINDS lists them in the order manifests and plans do: what others reference first.
 """
 
-from pbxconf.kinds import (  # noqa: F401 - imported to register
-    extension,
-    inbound_route,
-    ivr,
-    outbound_route,
-    queue,
-    trunk,
-    wakeup_call,
+from pbxconf.kinds.base import ApiCall, Key, Kind, Ref, Unsupported
+from pbxconf.kinds.extension import ExtensionKind
+from pbxconf.kinds.inbound_route import InboundRouteKind
+from pbxconf.kinds.ivr import IvrKind
+from pbxconf.kinds.outbound_route import OutboundRouteKind
+from pbxconf.kinds.queue import QueueKind
+from pbxconf.kinds.registry import Registry
+from pbxconf.kinds.trunk import TrunkKind
+from pbxconf.kinds.wakeup_call import WakeupCallKind
+
+KINDS = Registry(
+    [
+        ExtensionKind(),
+        IvrKind(),
+        QueueKind(),
+        TrunkKind(),
+        OutboundRouteKind(),
+        InboundRouteKind(),
+        WakeupCallKind(),
+    ]
 )
-from pbxconf.kinds.base import KINDS, ApiCall, Key, Kind, Ref, Unsupported
 
-# Manifest and plan order: what others reference comes first.
-ORDER = ("extension", "ivr", "queue", "trunk", "outbound_route", "inbound_route", "wakeup_call")
-ORDERED_KINDS: list[Kind] = [KINDS[name] for name in ORDER]
-
-__all__ = ["KINDS", "ORDERED_KINDS", "ApiCall", "Key", "Kind", "Ref", "Unsupported"]
+__all__ = ["KINDS", "ApiCall", "Key", "Kind", "Ref", "Registry", "Unsupported"]

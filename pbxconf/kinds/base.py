@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from pbxconf.kinds.fields import TEXT, DecodeError, Text, as_text
+from pbxconf.kinds.query import Query
 
 Key = tuple[str, ...]
 WireRecord = dict[str, Any]
@@ -97,7 +98,14 @@ class Kind:
     read_only: ClassVar[Mapping[str, str]] = {}
     # Manifest fields that belong elsewhere: name -> where to declare them instead.
     moved: ClassVar[Mapping[str, str]] = {}
-    query_endpoint: ClassVar[str] = ""
+    query: ClassVar[Query]
+    # Creates that share their settings go in one call (wake-ups: `extid` lists many).
+    batches_creates: ClassVar[bool] = False
+    # May be listed under `external:`: on the PBX, referenced, not managed here.
+    may_be_external: ClassVar[bool] = False
+    # Fields an export leaves out, each with what an export's header says of it: the PBX
+    # answers them in a form that cannot be written back.
+    not_exportable: ClassVar[Mapping[str, str]] = {}
 
     _adapter: TypeAdapter[Any] = field(init=False, repr=False)
     _spellings: list[tuple[Wire, tuple[str, ...]]] = field(init=False, repr=False)
@@ -129,6 +137,14 @@ class Kind:
 
     def refs(self, obj: Any) -> list[Ref]:
         return []
+
+    def variant_tags(self) -> tuple[str, ...]:
+        """The values of a union model's discriminator (a trunk's `type`), or ()."""
+        tag = next((m.discriminator for m in getattr(self.model, "__metadata__", ())), None)
+        members = getattr(getattr(self.model, "__origin__", None), "__args__", ())
+        if not isinstance(tag, str):
+            return ()
+        return tuple(m.model_fields[tag].annotation.__args__[0] for m in members)
 
     def validate(self, data: Any) -> Any:
         return self._adapter.validate_python(data)
@@ -227,6 +243,19 @@ class Kind:
                     break
         return f"({', '.join(parts)})" if parts else "(which one the answer does not say)"
 
+    def identity_of(self, record: WireRecord) -> Key | None:
+        """A record's identity, read with every spelling the manual gives its key fields;
+        None where the record lacks one."""
+        lowered = {str(k).lower(): v for k, v in record.items()}
+        parts = []
+        for field_name in self.key_fields:
+            names = next(names for wire, names in self._spellings if wire.field == field_name)
+            value = next((lowered[n] for n in names if n in lowered), None)
+            if value is None or isinstance(value, (dict, list)):
+                return None
+            parts.append(str(value))
+        return tuple(parts)
+
     def wire_id(self, record: WireRecord) -> str | None:
         """The PBX's own id of a live object, where updates need it (trunks, routes)."""
         return None
@@ -305,16 +334,6 @@ class NumberedKind(Kind):
         if merged.number != key[0]:
             body[next(w.name for w in self.wire if w.field == "number")] = merged.number
         return self.call(self.update_endpoint, body)
-
-
-KINDS: dict[str, Kind] = {}
-
-
-def register(kind_class: type[Kind]) -> type[Kind]:
-    """Add a kind to the registry (octoDNS's Record.register_type, as a decorator)."""
-    instance = kind_class()
-    KINDS[instance.name] = instance
-    return kind_class
 
 
 # ---- dotted-field helpers -------------------------------------------------------------

@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pbxconf.kinds.base import KindModel, NumberedKind, Wire, register
+from pbxconf.kinds.base import KindModel, NumberedKind, Wire
 from pbxconf.kinds.fields import INTEGER, ON_OFF, TEXT, Choice
+from pbxconf.kinds.query import Query
 from pbxconf.kinds.types import Digits, Number, wire_doc
 
 FORWARD_TO = Choice(
@@ -146,14 +147,16 @@ def _forward_wires(field: str, letter: str, switch: str) -> tuple[Wire, ...]:
     )
 
 
-@register
 class ExtensionKind(NumberedKind):
     name = "extension"
     section = "extensions"
     title = "extension"
     model = Extension
     key_fields = ("number",)
-    query_endpoint = "extension/query"
+    # The query example asks for one or a comma list in `extid`, for all without it.
+    query = Query("extension/query", select="extid", everything=None, answer=("extinfos",))
+    may_be_external = True
+    not_exportable = {"user_password": "extension user passwords (the PBX answers only their md5)"}
     update_endpoint = "extension/update"
     id_wire = "extid"
     together = ("always_forward", "no_answer_forward", "busy_forward")

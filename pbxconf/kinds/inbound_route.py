@@ -11,8 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pbxconf.kinds.base import KindModel, Ref, Wire, register
+from pbxconf.kinds.base import KindModel, Ref, Wire
 from pbxconf.kinds.fields import SET, Choice
+from pbxconf.kinds.query import Query
 from pbxconf.kinds.routes import RouteKind
 from pbxconf.kinds.types import Name, wire_doc
 
@@ -97,7 +98,6 @@ class InboundRoute(KindModel):
         return self
 
 
-@register
 class InboundRouteKind(RouteKind):
     name = "inbound_route"
     section = "inbound_routes"
@@ -105,7 +105,7 @@ class InboundRouteKind(RouteKind):
     model = InboundRoute
     key_fields = ("name",)
     prefix = "inroute"
-    query_endpoint = "inroute/query"
+    query = Query("inroute/query", select="name", everything="all", answer=("inroutes",))
     blank = {"did": "", "caller_id": "", "dest": ""}
     wire = (
         Wire("name", "name"),

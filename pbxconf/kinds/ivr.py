@@ -12,8 +12,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from pbxconf.kinds.base import KindModel, NumberedKind, Wire, register
+from pbxconf.kinds.base import KindModel, NumberedKind, Wire
 from pbxconf.kinds.fields import INTEGER, ON_OFF
+from pbxconf.kinds.query import Query
 from pbxconf.kinds.types import Number, wire_doc
 
 IvrName = Annotated[
@@ -50,14 +51,15 @@ class Ivr(KindModel):
     )
 
 
-@register
 class IvrKind(NumberedKind):
     name = "ivr"
     section = "ivrs"
     title = "IVR"
     model = Ivr
     key_fields = ("number",)
-    query_endpoint = "ivr/query"
+    # The query example sends lowercase `ivrid` (the table `ivrId`) and answers `ivr`.
+    query = Query("ivr/query", select="ivrid", everything=None, answer=("ivr", "ivrs"))
+    may_be_external = True
     update_endpoint = "ivr/update"
     id_wire = "ivrId"  # as the update example writes it
     wire = (

@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from pbxconf.kinds.base import KindModel, Ref, Wire, register
+from pbxconf.kinds.base import KindModel, Ref, Wire
 from pbxconf.kinds.fields import ORDERED, SET, Integer
+from pbxconf.kinds.query import Query
 from pbxconf.kinds.routes import RouteKind
 from pbxconf.kinds.types import Name, Number, wire_doc
 
@@ -44,7 +45,6 @@ class OutboundRoute(KindModel):
         return None if value is None else SET.decode(",".join(value))
 
 
-@register
 class OutboundRouteKind(RouteKind):
     name = "outbound_route"
     section = "outbound_routes"
@@ -52,7 +52,8 @@ class OutboundRouteKind(RouteKind):
     model = OutboundRoute
     key_fields = ("name",)
     prefix = "outroute"
-    query_endpoint = "outroute/query"
+    query = Query("outroute/query", select="name", everything="all", answer=("outroutes",))
+    may_be_external = True
     blank = {"strip": "", "prepend": "", "extensions": "", "extensionsgroup": ""}
     wire = (
         Wire("name", "name"),

@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pbxconf.kinds.base import KindModel, NumberedKind, Ref, Wire, register
+from pbxconf.kinds.base import KindModel, NumberedKind, Ref, Wire
 from pbxconf.kinds.fields import ON_OFF, SET, Choice
+from pbxconf.kinds.query import Query
 from pbxconf.kinds.types import Number, wire_doc
 
 ACTIONS = {
@@ -146,14 +147,14 @@ class Queue(KindModel):
         return None if value is None else SET.decode(",".join(value))
 
 
-@register
 class QueueKind(NumberedKind):
     name = "queue"
     section = "queues"
     title = "queue"
     model = Queue
     key_fields = ("number",)
-    query_endpoint = "queue/query"
+    query = Query("queue/query", select="queueid", everything=None, answer=("queues",))
+    may_be_external = True
     update_endpoint = "queue/update"
     id_wire = "queueid"
     together = ("failover", "breakout")  # an action and its target, checked as a pair

@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Ref, Wire, full, register
+from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Ref, Wire, full
 from pbxconf.kinds.fields import INTEGER, TEXT, DecodeError
+from pbxconf.kinds.query import Query
 from pbxconf.kinds.types import Name, Number, wire_doc
 
 
@@ -143,7 +144,6 @@ TYPE_FIELDS = {
 }
 
 
-@register
 class TrunkKind(Kind):
     name = "trunk"
     section = "trunks"
@@ -151,7 +151,8 @@ class TrunkKind(Kind):
     model = Trunk
     key_fields = ("name",)
     can_rename = True
-    query_endpoint = "siptrunk/query"
+    query = Query("siptrunk/query", select="trunkname", everything="all", answer=("trunks",))
+    may_be_external = True
     sensitive = frozenset({"password"})
     wire = (
         Wire("name", "trunkname"),

@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Ref, Wire, full, register
+from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Ref, Wire, full
 from pbxconf.kinds.fields import INTEGER, TEXT, Choice, DecodeError
+from pbxconf.kinds.query import Grouped, Query
 from pbxconf.kinds.types import Number, Time, wire_doc
 
 WAKEUP_TYPE = Choice({"once": "onetime", "everyday": "everyday", "custom": "custom"})
@@ -73,14 +74,26 @@ class WakeupCall(KindModel):
         return self
 
 
-@register
 class WakeupCallKind(Kind):
     name = "wakeup_call"
     section = "wakeup_calls"
     title = "wake-up call"
     model = WakeupCall
     key_fields = ("extension", "time")
-    query_endpoint = "wakeupcall/query"
+    # Asked for by extension number once the extensions are read, all in one comma-list
+    # query (5,000 numbers are a body of about 25 KB, which an embedded web server
+    # takes); answered `{"wakeups": [{"extid": ..., "wakeup": [...]}]}`.
+    query = Query(
+        "wakeupcall/query",
+        select="extid",
+        everything=None,
+        answer=("wakeups",),
+        after="extension",
+        batch=5000,
+        one_by_one_fallback=True,
+        grouped=Grouped(key="extid", items="wakeup"),
+    )
+    batches_creates = True
     wire = (
         Wire("extension", "extid"),
         Wire("time", "time"),

@@ -20,6 +20,8 @@ from pbxconf.api import (
     TransportError,
     WriteOutcomeUnknown,
 )
+from pbxconf.kinds import KINDS
+from pbxconf.live import read_records
 from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
 from pbxconf.sim.server import ThreadedServer
 from tests.conftest import fast_settings
@@ -35,6 +37,15 @@ def client(server: ThreadedServer, **settings: float) -> PbxClient:
     )
 
 
+async def records(pbx: PbxClient, kind: str, keys: list[str] | None = None) -> list[dict]:
+    """A kind's records, read as its declaration says (all, or some identities)."""
+    return await read_records(pbx, KINDS[kind], keys)
+
+
+async def write(pbx: PbxClient, endpoint: str, body: dict) -> None:
+    await pbx.call(endpoint, body, write=True)
+
+
 # ---- every endpoint ------------------------------------------------------------------
 
 
@@ -42,37 +53,41 @@ async def test_device_info_and_extension_list(pbx: PbxClient) -> None:
     info = await pbx.device_info()
     assert info["firmwarever"] == "81.9.0.14"
     assert info["extensionstatus"] == "20/50"
-    listed = await pbx.extension_list()
+    listed = (await pbx.call("extensionlist/query", write=False))["extlist"]
     assert [e["extnumber"] for e in listed] == [str(n) for n in range(1000, 1020)]
 
 
 async def test_extension_query_all_one_and_list_and_update(pbx: PbxClient) -> None:
-    assert len(await pbx.query_extensions()) == 20
-    two = await pbx.query_extensions(["1001", "1003"])
+    assert len(await records(pbx, "extension")) == 20
+    two = await records(pbx, "extension", ["1001", "1003"])
     assert [e["extnumber"] for e in two] == ["1001", "1003"]
-    await pbx.update_extension("1001", {"username": "Amy", "ringtimeout": "60"})
-    (amy,) = await pbx.query_extensions(["1001"])
+    await write(
+        pbx, "extension/update", {"extid": "1001"} | {"username": "Amy", "ringtimeout": "60"}
+    )
+    (amy,) = await records(pbx, "extension", ["1001"])
     assert (amy["username"], amy["ringtimeout"]) == ("Amy", "60")
 
 
 async def test_extension_renumber(pbx: PbxClient) -> None:
-    await pbx.update_extension("1019", {"extnumber": "2019"})
-    assert [e["extnumber"] for e in await pbx.query_extensions(["2019", "1019"])] == ["2019"]
+    await write(pbx, "extension/update", {"extid": "1019"} | {"extnumber": "2019"})
+    assert [e["extnumber"] for e in await records(pbx, "extension", ["2019", "1019"])] == ["2019"]
 
 
 async def test_trunk_add_query_update_delete(pbx: PbxClient) -> None:
-    await pbx.add_trunk({"trunkname": "carrier", **PEER})
-    assert [t["trunkname"] for t in await pbx.trunk_list()] == ["carrier"]
-    (trunk,) = await pbx.query_trunks()
-    await pbx.update_trunk({**trunk, "trunkname": "carrier2", "port": "5080"})
-    (renamed,) = await pbx.query_trunks(["carrier2"])
+    await write(pbx, "siptrunk/add", {"trunkname": "carrier", **PEER})
+    assert [
+        t["trunkname"] for t in (await pbx.call("trunklist/query", write=False))["trunklist"]
+    ] == ["carrier"]
+    (trunk,) = await records(pbx, "trunk")
+    await write(pbx, "siptrunk/update", {**trunk, "trunkname": "carrier2", "port": "5080"})
+    (renamed,) = await records(pbx, "trunk", ["carrier2"])
     assert (renamed["id"], renamed["port"]) == (trunk["id"], "5080")
-    await pbx.delete_trunks(["carrier2"])
-    assert await pbx.query_trunks() == []
+    await write(pbx, "siptrunk/delete", {"trunkname": "carrier2"})
+    assert await records(pbx, "trunk") == []
 
 
 async def test_routes_add_query_update_delete(pbx: PbxClient) -> None:
-    await pbx.add_trunk({"trunkname": "carrier", **PEER})
+    await write(pbx, "siptrunk/add", {"trunkname": "carrier", **PEER})
     inroute = {
         "name": "main",
         "did": "",
@@ -81,10 +96,10 @@ async def test_routes_add_query_update_delete(pbx: PbxClient) -> None:
         "desttype": "ivr",
         "dest": "6500",
     }
-    await pbx.add_inroute(inroute)
-    (got,) = await pbx.query_inroutes()
-    await pbx.update_inroute({**got, "desttype": "queue", "dest": "6700"})
-    assert (await pbx.query_inroutes(["main"]))[0]["dest"] == "6700"
+    await write(pbx, "inroute/add", inroute)
+    (got,) = await records(pbx, "inbound_route")
+    await write(pbx, "inroute/update", {**got, "desttype": "queue", "dest": "6700"})
+    assert (await records(pbx, "inbound_route", ["main"]))[0]["dest"] == "6700"
     outroute = {
         "name": "out",
         "prefix": "9",
@@ -94,46 +109,45 @@ async def test_routes_add_query_update_delete(pbx: PbxClient) -> None:
         "extensions": "1000,1001",
         "extensionsgroup": "",
     }
-    await pbx.add_outroute(outroute)
-    (out,) = await pbx.query_outroutes()
-    await pbx.update_outroute({**out, "extensions": "1002"})
-    assert (await pbx.query_outroutes(["out"]))[0]["extensions"] == "1002"
-    await pbx.delete_inroutes(["main"])
-    await pbx.delete_outroutes(["out"])
-    assert await pbx.query_inroutes() == [] and await pbx.query_outroutes() == []
+    await write(pbx, "outroute/add", outroute)
+    (out,) = await records(pbx, "outbound_route")
+    await write(pbx, "outroute/update", {**out, "extensions": "1002"})
+    assert (await records(pbx, "outbound_route", ["out"]))[0]["extensions"] == "1002"
+    await write(pbx, "inroute/delete", {"name": "main"})
+    await write(pbx, "outroute/delete", {"name": "out"})
+    assert await records(pbx, "inbound_route") == [] and await records(pbx, "outbound_route") == []
 
 
 async def test_ivr_and_queue_query_update(pbx: PbxClient) -> None:
-    await pbx.update_ivr("6500", {"ivrName": "Reception", "promptRepeat": "2"})
-    (ivr,) = await pbx.query_ivrs(["6500"])
+    await write(
+        pbx, "ivr/update", {"ivrId": "6500"} | {"ivrName": "Reception", "promptRepeat": "2"}
+    )
+    (ivr,) = await records(pbx, "ivr", ["6500"])
     assert (ivr["ivrname"], ivr["promptrepeat"]) == ("Reception", "2")
-    await pbx.update_queue("6700", {"queuename": "Sales", "agents": "1000,1001"})
-    (queue,) = await pbx.query_queues()
+    await write(
+        pbx, "queue/update", {"queueid": "6700"} | {"queuename": "Sales", "agents": "1000,1001"}
+    )
+    (queue,) = await records(pbx, "queue")
     assert (queue["queue name"], queue["agents"]) == ("Sales", "1000,1001,")
 
 
 async def test_wakeup_create_query_update_delete(pbx: PbxClient) -> None:
-    await pbx.create_wakeup(
-        ["1000", "1001"],
-        {"time": "07:00", "type": "everyday", "repeats": "2", "repeatinterval": "5"},
-    )
-    groups = await pbx.query_wakeups(["1000", "1001", "1002"])
-    assert [(g["extid"], len(g["wakeup"])) for g in groups] == [
-        ("1000", 1),
-        ("1001", 1),
-        ("1002", 0),
-    ]
-    wakeupid = groups[0]["wakeup"][0]["wakeupid"]
-    await pbx.update_wakeup("1000", wakeupid, {"time": "07:30", "type": "onetime", "repeats": "1"})
-    assert (await pbx.query_wakeups(["1000"]))[0]["wakeup"][0]["time"] == "07:30"
-    await pbx.delete_wakeups("1000", [wakeupid])
-    await pbx.delete_wakeups("1001")
-    assert all(not g["wakeup"] for g in await pbx.query_wakeups(["1000", "1001"]))
+    item = {"time": "07:00", "type": "everyday", "repeats": "2", "repeatinterval": "5"}
+    await write(pbx, "wakeupcall/create", {"extid": "1000,1001", "wakeup": [item]})
+    found = await records(pbx, "wakeup_call", ["1000", "1001", "1002"])
+    assert [(w["extid"], w["time"]) for w in found] == [("1000", "07:00"), ("1001", "07:00")]
+    wakeupid = found[0]["wakeupid"]
+    item = {"time": "07:30", "type": "onetime", "repeats": "1"}
+    await write(pbx, "wakeupcall/update", {"extid": "1000", "wakeupid": wakeupid, "wakeup": [item]})
+    assert (await records(pbx, "wakeup_call", ["1000"]))[0]["time"] == "07:30"
+    await write(pbx, "wakeupcall/delete", {"extid": "1000", "wakeupid": wakeupid})
+    await write(pbx, "wakeupcall/delete", {"extid": "1001"})
+    assert await records(pbx, "wakeup_call", ["1000", "1001"]) == []
 
 
 async def test_failed_call_names_the_call_errno_and_meaning(pbx: PbxClient) -> None:
     with pytest.raises(ApiError) as caught:
-        await pbx.update_extension("1999", {"username": "nobody"})
+        await write(pbx, "extension/update", {"extid": "1999"} | {"username": "nobody"})
     assert caught.value.errno == "10006"
     assert str(caught.value) == "extension/update: errno 10006 (the extension does not exist)"
 
@@ -170,7 +184,7 @@ async def test_restart_drops_tokens_and_client_recovers(
 ) -> None:
     async with client(server) as pbx:
         admin.post("/admin/restart")
-        assert len(await pbx.query_extensions()) == 20
+        assert len(await records(pbx, "extension")) == 20
         assert pbx.calls["login"] == 2
         assert [c.errno for c in sim.calls if c.endpoint == "extension/query"] == ["20004", ""]
 
@@ -251,7 +265,7 @@ async def test_apply_too_frequent_is_retried_with_backoff(
     sim.settings.write_interval = 0.15
     async with client(server, backoff_base=0.1, backoff_max=0.4) as pbx:
         for name in ("a", "b", "c"):
-            await pbx.update_extension("1000", {"username": name})
+            await write(pbx, "extension/update", {"extid": "1000"} | {"username": name})
     refused = [c for c in sim.calls if c.errno == "10025"]
     applied = [c for c in sim.calls if c.endpoint == "extension/update" and c.status == "Success"]
     assert len(applied) == 3 and refused
@@ -266,7 +280,7 @@ async def test_apply_too_frequent_gives_up_after_the_bound(
 
         sim.faults.rules.append(FaultRule("errno", path="extension/update", times=0, errno="10025"))
         with pytest.raises(TooFrequent):
-            await pbx.update_extension("1000", {"username": "x"})
+            await write(pbx, "extension/update", {"extid": "1000"} | {"username": "x"})
     assert sum(1 for c in sim.calls if c.endpoint == "extension/update") == 3
 
 
@@ -274,7 +288,7 @@ async def test_client_spaces_writes(server: ThreadedServer, sim: Simulator) -> N
     sim.settings.write_interval = 0.1
     async with client(server, write_interval=0.12) as pbx:
         for name in ("a", "b", "c"):
-            await pbx.update_extension("1000", {"username": name})
+            await write(pbx, "extension/update", {"extid": "1000"} | {"username": name})
     assert not [c for c in sim.calls if c.errno == "10025"]
 
 
@@ -287,12 +301,12 @@ def inject(admin: httpx.Client, **rule: object) -> None:
 
 async def test_service_down_for_a_while_is_retried(pbx: PbxClient, admin: httpx.Client) -> None:
     inject(admin, action="errno", errno="30003", path="extension/query", times=2)
-    assert len(await pbx.query_extensions()) == 20
+    assert len(await records(pbx, "extension")) == 20
 
 
 async def test_reset_on_a_read_is_retried(pbx: PbxClient, admin: httpx.Client) -> None:
     inject(admin, action="reset", path="siptrunk/query")
-    assert await pbx.query_trunks() == []
+    assert await records(pbx, "trunk") == []
     assert pbx.calls["siptrunk/query"] == 2
 
 
@@ -301,7 +315,7 @@ async def test_reset_on_a_write_is_not_resent(
 ) -> None:
     inject(admin, action="reset", path="siptrunk/add")
     with pytest.raises(WriteOutcomeUnknown) as caught:
-        await pbx.add_trunk({"trunkname": "carrier", **PEER})
+        await write(pbx, "siptrunk/add", {"trunkname": "carrier", **PEER})
     assert "was not re-sent" in str(caught.value)
     assert pbx.calls["siptrunk/add"] == 1
     assert sim.state.trunks == {}
@@ -312,8 +326,8 @@ async def test_lost_answer_to_a_write_that_landed(
 ) -> None:
     inject(admin, action="lose", path="siptrunk/add")
     with pytest.raises(WriteOutcomeUnknown):
-        await pbx.add_trunk({"trunkname": "carrier", **PEER})
-    assert [t["trunkname"] for t in await pbx.query_trunks()] == ["carrier"]
+        await write(pbx, "siptrunk/add", {"trunkname": "carrier", **PEER})
+    assert [t["trunkname"] for t in await records(pbx, "trunk")] == ["carrier"]
     assert pbx.calls["siptrunk/add"] == 1
 
 
@@ -322,17 +336,17 @@ async def test_timeout_on_a_read_is_retried_then_reported(
 ) -> None:
     async with client(server, timeout=0.3, transport_retries=1) as pbx:
         inject(admin, action="delay", delay_ms=1000, path="ivr/query", times=1)
-        assert len(await pbx.query_ivrs()) == 1
+        assert len(await records(pbx, "ivr")) == 1
         inject(admin, action="delay", delay_ms=1000, path="ivr/query", times=2)
         with pytest.raises(TransportError) as caught:
-            await pbx.query_ivrs()
+            await records(pbx, "ivr")
     assert "timed out waiting for the answer" in str(caught.value)
 
 
 async def test_proxy_html_page_is_a_clear_error(pbx: PbxClient, admin: httpx.Client) -> None:
     inject(admin, action="html", path="queue/query")
     with pytest.raises(ProtocolError) as caught:
-        await pbx.query_queues()
+        await records(pbx, "queue")
     message = str(caught.value)
     assert message.startswith("queue/query: the answer is not the PBX API's JSON (HTTP 502")
     assert "502 Bad Gateway" in message
@@ -373,7 +387,7 @@ async def test_malformed_answers(body: bytes, expected: str) -> None:
     pbx = PbxClient("http://pbx.test", "api", "x", transport=httpx.MockTransport(answer))
     async with pbx:
         with pytest.raises(ProtocolError) as caught:
-            await pbx.query_trunks()
+            await records(pbx, "trunk")
     assert expected in str(caught.value)
 
 
@@ -391,7 +405,7 @@ async def test_an_answer_json_reads_only_with_the_standard_parser_still_reads() 
     async with PbxClient(
         "http://pbx.test", "api", "x", transport=httpx.MockTransport(answer)
     ) as pbx:
-        assert await pbx.query_trunks() == [{"trunkname": "a\ud800"}]
+        assert await records(pbx, "trunk") == [{"trunkname": "a\ud800"}]
 
 
 @pytest.mark.parametrize(
@@ -422,7 +436,7 @@ async def test_until_received_waits_while_an_answer_comes_in_faster_than_it_is_r
     transport = httpx.MockTransport(answer)
     async with PbxClient("http://pbx.test", "api", "x", transport=transport) as pbx:
         await asyncio.wait_for(pbx.until_received(), 1)  # nothing coming in
-        query = asyncio.ensure_future(pbx.query_trunks())
+        query = asyncio.ensure_future(records(pbx, "trunk"))
         await halfway.wait()
         waiting = asyncio.ensure_future(pbx.until_received())
         await asyncio.sleep(0.02)
@@ -444,7 +458,10 @@ async def test_token_never_appears_in_logs_or_errors(
     async with client(server) as pbx:
         token = next(iter(sim.sessions))
         inject(admin, action="reset", path="siptrunk/add")
-        for call in (pbx.add_trunk({"trunkname": "x", **PEER}), pbx.update_extension("9", {})):
+        for call in (
+            write(pbx, "siptrunk/add", {"trunkname": "x", **PEER}),
+            write(pbx, "extension/update", {"extid": "9"}),
+        ):
             try:
                 await call
             except Exception as err:

@@ -1,0 +1,155 @@
+"""The `pbxconf` command: click commands only. Parse options, call the library, and map
+errors to exits in one place (PbxconfGroup).
+
+Each command lives in its own module here and is imported only when it runs, so that
+`pbxconf --version`, `--help` and every command import only what they use.
+
+Exit codes (every command):
+    0  success (and, with `plan --detailed-exitcode`, no changes)
+    1  an error: the PBX, the manifests, a file, a refused or failed plan
+    2  a usage error: bad options or environment; with `--detailed-exitcode`, where 2
+       means "changes", a usage error exits 1
+    130 / 143  apply stopped by SIGINT / SIGTERM after the call in flight
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from pbxconf import __version__
+from pbxconf.errors import PbxconfError, UsageError
+
+T = TypeVar("T")
+
+# name -> (module, function, short help): the help text is here so that `pbxconf --help`
+# need not import every command to list them.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": ("validate", "validate", "Check manifests offline (every error as file:line:col)."),
+    "plan": ("plan", "plan", "Show what apply would change on the PBX. Never writes."),
+    "apply": ("apply", "apply", "Make the PBX match the manifests, or apply a saved plan."),
+    "export": ("export", "export", "Write the live PBX out as manifests (backups, adoption)."),
+    "info": ("info", "info", "Show the PBX's name, serial number, firmware and usage."),
+    "schema": ("schema", "schema", "Write the JSON Schemas of manifests and plan output."),
+    "sim": ("sim", "sim", "The built-in PBX simulator."),
+}
+DETAILED = "--detailed-exitcode"
+
+
+def run_main(main: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run, with the result passed out beside the main task rather than as its
+    result: on the way out asyncio.run puts back the SIGINT handler, and the signal module
+    then formats repr() of the handler it replaces, which names the main task and so its
+    result. For a plan or an export of a large PBX that is the repr of every live object,
+    over 100 ms that nobody reads (CPython 3.11 and 3.12; 3.13 no longer does it)."""
+    import asyncio
+
+    out: list[T] = []
+
+    async def main_task() -> None:
+        out.append(await main)
+
+    asyncio.run(main_task())
+    return out[0]
+
+
+class PbxconfCommand(click.Command):
+    """A usage error found while a command runs (a bad URL, a missing password) is told
+    with that command's usage line, as click tells its own."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as err:
+            for line in err.details():
+                click.echo(line, err=True)
+            raise click.UsageError(err.summary, ctx=ctx) from None
+
+
+class CommandGroup(click.Group):
+    """A group of pbxconf commands (`pbxconf sim ...`)."""
+
+    command_class = PbxconfCommand
+
+
+class PbxconfGroup(click.Group):
+    """Commands imported when they run, and the one place errors become exits."""
+
+    _argv: tuple[str, ...] = ()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _help = COMMANDS[name]
+        command = getattr(importlib.import_module(f"pbxconf.cli.{module}"), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, text) for name, (_m, _a, text) in COMMANDS.items()])
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        self._argv = tuple(args)
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as err:
+            raise self._usage(err) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as err:
+            raise self._usage(err) from None
+        except PbxconfError as err:
+            for line in err.details():
+                click.echo(line, err=True)
+            failure = click.ClickException(err.summary)
+            failure.exit_code = err.exit_code  # type: ignore[misc]
+            raise failure from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    def _usage(self, err: click.UsageError) -> click.UsageError:
+        """Where `--detailed-exitcode` makes 2 mean "changes", a usage error exits 1."""
+        if DETAILED in self._argv:
+            err.exit_code = 1  # type: ignore[misc]
+        return err
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.DEBUG if verbose >= 1 else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx at DEBUG is a wire dump; pbxconf's own debug lines are what a person wants.
+    for noisy in ("httpcore", "hpack", "uvicorn"):
+        logging.getLogger(noisy).setLevel(max(level, logging.INFO))
+
+
+@click.group(cls=PbxconfGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pbxconf")
+@click.option("-v", "--verbose", count=True, help="Debug logging on stderr (tokens are masked).")
+def main(verbose: int) -> None:
+    """Configuration as code for the cloud PBX: validate, plan, apply and export manifests."""
+    from pbxconf import bulk
+
+    _configure_logging(verbose)
+    bulk.freeze_after_phases()  # a command's objects live until it exits

@@ -1,0 +1,100 @@
+"""`pbxconf apply`: plan, confirm, apply, verify; or apply a saved plan."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pbxconf import manifest, render
+from pbxconf.apply import StopFlag, describe_failure, execute
+from pbxconf.cli import PbxconfCommand, run_main
+from pbxconf.cli.options import connection_options, manifest_paths, plan_options
+from pbxconf.cli.progress import progress_display, stop_on_signals
+from pbxconf.connect import Connection, open_pbx
+from pbxconf.errors import UsageError
+from pbxconf.live import read_live
+from pbxconf.plan import PlanOptions, make_plan
+from pbxconf.saved_plan import read_saved_plan, saved_options
+from pbxconf.session import replan_saved
+
+
+@click.command(cls=PbxconfCommand)
+@manifest_paths
+@connection_options
+@plan_options
+@click.option(
+    "--auto-approve",
+    is_flag=True,
+    help="Do not ask for confirmation (required when not on a terminal).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print the exact API calls (secrets masked) and change nothing."
+)
+def apply(
+    paths: tuple[Path, ...],
+    conn: Connection,
+    options: PlanOptions,
+    auto_approve: bool,
+    dry_run: bool,
+) -> None:
+    """Make the PBX match the manifests (or apply a plan saved with `plan --out`)."""
+    saved = read_saved_plan(paths[0]) if len(paths) == 1 and paths[0].is_file() else None
+    if saved is not None:
+        if options.prune or options.force or options.targets or options.skip_unreachable:
+            raise UsageError(
+                "a saved plan carries its own --prune/--force/--target/--skip-unreachable"
+            )
+        options = saved_options(saved)
+        desired = manifest.load([Path(p) for p in saved.paths])
+    else:
+        desired = manifest.load(paths)
+    target = conn.describe()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if not (auto_approve or dry_run or interactive):
+        raise UsageError(
+            "not on a terminal, so nobody can confirm: review `pbxconf plan`, then run apply "
+            "with --auto-approve"
+        )
+
+    async def run() -> int:
+        async with open_pbx(conn) as pbx:
+            if saved is not None:
+                the_plan = await replan_saved(pbx, saved, desired, target)
+            else:
+                the_plan = make_plan(desired, await read_live(pbx), options)
+            click.echo(render.render_text(the_plan, target, colour=sys.stdout.isatty()), nl=False)
+            if the_plan.errors:
+                raise click.ClickException("the plan has errors; nothing was changed")
+            if not the_plan.has_changes:
+                click.echo("Nothing to do.")
+                return 0
+            if dry_run:
+                click.echo("\nDry run: these calls would be sent (nothing was changed):")
+                click.echo(render.render_calls(the_plan.calls), nl=False)
+                return 0
+            if not auto_approve and not click.confirm(f"Apply these changes to {target}?"):
+                click.echo("Nothing was changed.")
+                return 1
+            stop = StopFlag()
+            with stop_on_signals(stop), progress_display(sys.stderr.isatty()) as progress:
+                result = await execute(pbx, the_plan, desired, options, progress, stop)
+            if result.failed is not None or result.interrupted:
+                for line in describe_failure(result):
+                    click.echo(line, err=True)
+                return 130 if result.interrupted == "SIGINT" else 143 if result.interrupted else 1
+            for note in result.notes:
+                click.echo(note, err=True)
+            if result.remaining is not None and result.remaining.changes:
+                click.echo("After applying, the PBX still differs from the manifests:", err=True)
+                click.echo(render.render_text(result.remaining, target), err=True, nl=False)
+                return 1
+            click.echo(
+                f"Apply complete: {len(result.done)} call(s); the PBX matches the manifests."
+            )
+            return 0
+
+    code = run_main(run())
+    if code:
+        sys.exit(code)

@@ -1,0 +1,58 @@
+"""What the manifests declare, as the planner reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pbxconf.kinds import KINDS, Key, Kind
+from pbxconf.kinds.base import declared, values_getter
+from pbxconf.manifest.errors import Position
+from pbxconf.manifest.settings import Settings
+from pbxconf.state import State
+
+
+@dataclass
+class Desired:
+    state: State = field(default_factory=State)
+    settings: Settings = field(default_factory=lambda: Settings())
+    # kind -> identity keys that exist on the PBX only (checked by plan).
+    external: dict[str, set[Key]] = field(default_factory=dict)
+    positions: dict[tuple[str, Key], Position] = field(default_factory=dict)
+    renames: dict[tuple[str, Key], Key] = field(default_factory=dict)  # new key -> old key
+    protected: set[tuple[str, Key]] = field(default_factory=set)
+    # Every file read, with the sha256 of its bytes (saved plans pin them).
+    files: dict[str, str] = field(default_factory=dict)
+    # (kind, key) -> what the plan compares of each object (see `view`).
+    _views: dict[tuple[str, Key], DesiredView] = field(default_factory=dict, repr=False)
+
+    def is_external(self, kind: str, key: Key) -> bool:
+        return key in self.external.get(kind, set())
+
+    def view(self, kind: str, key: Key) -> DesiredView:
+        """What the plan compares of an object. The loader works it out as it reads each
+        object, so a plan only compares; an object replaced since is worked out again."""
+        obj = self.state.objects[kind][key]
+        cached = self._views.get((kind, key))
+        if cached is None or cached.obj is not obj:
+            cached = self._views[(kind, key)] = DesiredView.of(KINDS[kind], obj)
+        return cached
+
+
+@dataclass(frozen=True)
+class DesiredView:
+    """A desired object's declared fields, flattened (`voicemail.pin`); the values the PBX
+    will read back for them (`wanted`: e.g. a password as its md5); and a getter that
+    reads those fields off a live object in one C call, for the usual equal case."""
+
+    obj: Any
+    fields: dict[str, Any]
+    wanted: dict[str, Any]
+    getter: Any
+    values: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, kind: Kind, obj: Any) -> DesiredView:
+        fields = declared(obj)
+        wanted = {f: kind.comparable(f, v) for f, v in fields.items()}
+        return cls(obj, fields, wanted, values_getter(tuple(wanted)), tuple(wanted.values()))

@@ -1,0 +1,147 @@
+"""What a plan is made of: changes in a small vocabulary, the steps (API calls) that carry
+them out, and the problems that stop it from being applied."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pbxconf.kinds import KINDS, ApiCall, Key
+from pbxconf.kinds.base import full
+
+
+class Action(StrEnum):
+    """What a change does to one object. Listed in the order plans count them."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    RENAME = "rename"
+    DELETE = "delete"
+    CANNOT = "cannot"  # wanted, but the API cannot do it (the plan is refused)
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+    @property
+    def writes(self) -> bool:
+        """Whether it leaves the object on the PBX written (created, updated, renamed)."""
+        return self in (Action.CREATE, Action.UPDATE, Action.RENAME)
+
+
+_SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.RENAME: "->",
+    Action.DELETE: "-",
+    Action.CANNOT: "!",
+}
+
+
+@dataclass
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+    sensitive: bool = False
+
+
+@dataclass
+class Change:
+    action: Action
+    kind: str
+    key: Key
+    old_key: Key | None = None
+    fields: list[FieldChange] = field(default_factory=list)
+    reason: str = ""
+
+    @property
+    def label(self) -> str:
+        return KINDS[self.kind].label(self.key)
+
+    @property
+    def ident(self) -> tuple[str, Key]:
+        return (self.kind, self.key)
+
+
+@dataclass
+class Step:
+    """Calls that carry out some changes: usually one call for one change; a batched
+    delete or create is one call for many changes."""
+
+    changes: list[Change]
+    calls: list[ApiCall]
+
+
+class PlanProblem(str):
+    """Something that stops the plan from being applied: the text says it for a person,
+    the class says what it is (a caller acts on a SafetyRefusal differently)."""
+
+
+class SafetyRefusal(PlanProblem):
+    """The plan updates or deletes more of a kind than the safety share allows."""
+
+    section: str
+    touched: int
+    existing: int
+
+    def __new__(cls, text: str, *, section: str, touched: int, existing: int) -> SafetyRefusal:
+        refusal = super().__new__(cls, text)
+        refusal.section, refusal.touched, refusal.existing = section, touched, existing
+        return refusal
+
+
+@dataclass
+class PlanOptions:
+    prune: bool = False
+    force: bool = False
+    targets: list[tuple[str, Key]] = field(default_factory=list)
+    # Set aside what cannot be done (and what needs it) instead of failing the plan.
+    skip_unreachable: bool = False
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    unmanaged: dict[str, int] = field(default_factory=dict)
+    errors: list[PlanProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # Objects pruning would delete but `protect` keeps.
+    protected: list[str] = field(default_factory=list)
+    # With skip_unreachable: what was set aside, as manual steps for a person.
+    skipped: list[str] = field(default_factory=list)
+    # (kind, key) -> sha256 of the live object (or "absent") for everything the plan
+    # depends on; apply refuses a saved plan when any of these differ.
+    fingerprints: dict[tuple[str, Key], str] = field(default_factory=dict)
+
+    @property
+    def calls(self) -> list[ApiCall]:
+        return [call for step in self.steps for call in step.calls]
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action == action)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action != Action.CANNOT for c in self.changes)
+
+    def summary(self) -> str:
+        parts = [f"{self.count(a)} to {a}" for a in list(Action)[:4]]
+        text = "Plan: " + ", ".join(parts) + "."
+        if self.count(Action.CANNOT):
+            text += f" {self.count(Action.CANNOT)} cannot be done."
+        unmanaged = sum(self.unmanaged.values())
+        if unmanaged:
+            text += f" {unmanaged} unmanaged object(s) on the PBX left alone."
+        return text
+
+
+def fingerprint(obj: Any | None) -> str:
+    if obj is None:
+        return "absent"
+    text = json.dumps(full(obj), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,365 @@
+"""Desired + Live -> Plan: resource-level changes, their safety, then order and calls.
+
+Changes come in a small vocabulary (model.Action): create, update, rename (with any field
+updates), delete (only when pruning), and cannot (a desired object the API cannot create,
+an external object that is not there). A plan with a "cannot" or a refused safety check
+has errors and must not be applied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from pbxconf.bulk import collector_paused
+from pbxconf.kinds import KINDS, Key, Kind
+from pbxconf.kinds.base import full
+from pbxconf.manifest import Desired
+from pbxconf.plan.model import (
+    Action,
+    Change,
+    FieldChange,
+    Plan,
+    PlanOptions,
+    PlanProblem,
+    SafetyRefusal,
+    fingerprint,
+)
+from pbxconf.plan.order import Merged, order_changes, steps_for
+from pbxconf.state import State
+
+
+def make_plan(desired: Desired, live: State, options: PlanOptions | None = None) -> Plan:
+    options = options or PlanOptions()
+    with collector_paused():
+        return _Planner(desired, live, options).run()
+
+
+class _Planner:
+    def __init__(self, desired: Desired, live: State, options: PlanOptions) -> None:
+        self.desired = desired
+        self.live = live
+        self.options = options
+        self.plan = Plan()
+        # (kind, key) -> the object as it will be after the plan (for calls and order).
+        self.merged: Merged = {}
+
+    def run(self) -> Plan:
+        for kind in KINDS.values():
+            if kind.name in self.live.kinds:
+                claimed = self._desired_objects(kind)
+                self._undeclared_objects(kind, claimed)
+        self._externals()
+        if self.options.targets:
+            self._limit_to_targets()
+        if self.options.skip_unreachable:
+            self._skip_unreachable()
+        self._safety()
+        self._fingerprints()
+        ordered = order_changes(self.plan, self.merged, self.live)
+        self.plan.changes = ordered
+        if not self.plan.errors:
+            self.plan.steps = steps_for(ordered, self.merged, self.live)
+        return self.plan
+
+    def _add(self, change: Change) -> None:
+        self.plan.changes.append(change)
+
+    # ---- what the manifests declare ----------------------------------------------------
+
+    def _desired_objects(self, kind: Kind) -> set[Key]:
+        """Plan every declared object of a kind; the live keys it claims come back."""
+        live = self.live.objects[kind.name]
+        ignored = set(self.desired.settings.ignore_fields.get(kind.section, []))  # type: ignore[call-overload]
+        claimed: set[Key] = set()
+        for key, want in self.desired.state.objects[kind.name].items():
+            if not ignored and key in live and self._unchanged(kind, key, live[key]):
+                claimed.add(key)  # the usual case, kept to the fewest steps
+                continue
+            old_key = self.desired.renames.get((kind.name, key))
+            if key in live:
+                claimed.add(key)
+                self._update(kind, key, live[key], want, ignored)
+            elif old_key is not None and old_key in live:
+                claimed.add(old_key)
+                self._rename(kind, key, old_key, live[old_key], want, ignored)
+            else:
+                self._create(kind, key, want, old_key)
+        return claimed
+
+    def _unchanged(self, kind: Kind, key: Key, live: Any) -> bool:
+        """Whether the live object has every declared value, read in one C call: no dump,
+        no DeepDiff. False also where only the full comparison can tell."""
+        view = self.desired.view(kind.name, key)
+        try:
+            return bool(view.getter(live) == view.values)
+        except AttributeError:
+            return False  # a group the manifest sets is not on the PBX
+
+    def _field_changes(
+        self, kind: Kind, key: Key, live: Any, ignored: set[str]
+    ) -> list[FieldChange]:
+        view = self.desired.view(kind.name, key)
+        fields, wanted = view.fields, view.wanted
+        if ignored:
+            wanted = {f: v for f, v in wanted.items() if f not in ignored}
+        # The quick check (_unchanged) has been made by the kind's loop where it can tell:
+        # here objects are compared by their dump.
+        have = full(live)
+        current = {f: have.get(f) for f in wanted}
+        if current == wanted:
+            return []  # e.g. lists of groups (trunk DODs), which only a dump compares
+        diff = DeepDiff(current, wanted, ignore_order=False)
+        if not diff:
+            return []
+        changed = sorted({_top_key(path) for paths in diff.values() for path in _paths(paths)})
+        return [FieldChange(f, current.get(f), fields[f], f in kind.sensitive) for f in changed]
+
+    def _update(self, kind: Kind, key: Key, live: Any, want: Any, ignored: set[str]) -> None:
+        fields = self._field_changes(kind, key, live, ignored)
+        if fields:
+            # Only what changes needs the object as it will be (for its calls and order).
+            self.merged[(kind.name, key)] = kind.merge(live, want)
+            self._add(
+                Change(
+                    Action.UPDATE,
+                    kind.name,
+                    key,
+                    fields=fields,
+                    reason="fields differ from the manifests",
+                )
+            )
+
+    def _rename(
+        self, kind: Kind, key: Key, old_key: Key, live: Any, want: Any, ignored: set[str]
+    ) -> None:
+        fields = [
+            f
+            for f in self._field_changes(kind, key, live, ignored)
+            if f.field not in kind.key_fields
+        ]
+        self.merged[(kind.name, key)] = kind.merge(live, want)
+        if key in self.live.objects[kind.name]:
+            self.plan.errors.append(
+                PlanProblem(
+                    f"{kind.label(key)}: cannot rename {old_key[0]} to {key[0]}: "
+                    f"{key[0]} is already on the PBX"
+                )
+            )
+        self._add(
+            Change(
+                Action.RENAME,
+                kind.name,
+                key,
+                old_key=old_key,
+                fields=fields,
+                reason=f"renamed_from {old_key[0]}",
+            )
+        )
+
+    def _create(self, kind: Kind, key: Key, want: Any, old_key: Key | None) -> None:
+        if not kind.can_create:
+            self._add(
+                Change(
+                    Action.CANNOT, kind.name, key, reason=self._not_creatable(kind, key, old_key)
+                )
+            )
+            return
+        missing = kind.missing_for_create(want)
+        if missing:
+            needs = ", ".join(f"`{f}`" for f in missing)
+            reason = (
+                f"not on the PBX, and creating a {kind.title} needs {needs}, "
+                "which the manifest leaves out"
+            )
+            self._add(Change(Action.CANNOT, kind.name, key, reason=reason))
+            return
+        self.merged[(kind.name, key)] = kind.merge(None, want)
+        fields = [
+            FieldChange(f, None, v, f in kind.sensitive)
+            for f, v in self.desired.view(kind.name, key).fields.items()
+        ]
+        self._add(
+            Change(
+                Action.CREATE,
+                kind.name,
+                key,
+                fields=fields,
+                reason="declared in the manifests, not on the PBX",
+            )
+        )
+
+    def _not_creatable(self, kind: Kind, key: Key, old_key: Key | None) -> str:
+        advice = (
+            f"the API cannot create {kind.title}s: create it in the PBX's web page "
+            "(or fix the number), then plan again"
+        )
+        if old_key is not None:
+            reason = (
+                f"neither {kind.describe_key(key)} nor renamed_from {old_key[0]} is on the "
+                f"PBX; {advice}"
+            )
+        else:
+            reason = f"{kind.title} {kind.key_text(key)} is not on the PBX and {advice}"
+        where = self.desired.positions.get((kind.name, key))
+        return reason + (f" (declared at {where})" if where else "")
+
+    # ---- what is on the PBX and in no manifest -----------------------------------------
+
+    def _undeclared_objects(self, kind: Kind, claimed: set[Key]) -> None:
+        """Count them, or delete them when pruning (never a protected one)."""
+        prunes = self.options.prune or self.desired.settings.prunes(kind.section)
+        desired = self.desired.state.objects[kind.name]
+        unmanaged = 0
+        for key in self.live.objects[kind.name]:
+            if key in claimed or key in desired:
+                continue
+            if prunes and (kind.name, key) in self.desired.protected:
+                self.plan.protected.append(kind.label(key))
+            elif prunes and kind.can_delete:
+                reason = "on the PBX, in no manifest, and pruning is on"
+                self._add(Change(Action.DELETE, kind.name, key, reason=reason))
+            else:
+                unmanaged += 1
+        if unmanaged:
+            self.plan.unmanaged[kind.section] = unmanaged
+
+    def _externals(self) -> None:
+        """Referenced objects marked external must exist on the PBX."""
+        if not self.desired.external:
+            return
+        seen: set[tuple[str, Key]] = set()
+        for kind_name, _key, obj in self.desired.state.items():
+            for ref in KINDS[kind_name].refs(obj):
+                ident = (ref.kind, ref.key)
+                if ident in seen or not self.desired.is_external(*ident):
+                    continue
+                seen.add(ident)
+                if ref.kind not in self.live.kinds or self.desired.state.get(*ident) is not None:
+                    continue
+                if self.live.get(*ident) is None:
+                    section = KINDS[ref.kind].section
+                    reason = (
+                        f"listed under `external: {section}` and referenced, but not on the PBX"
+                    )
+                    self._add(Change(Action.CANNOT, ref.kind, ref.key, reason=reason))
+
+    # ---- narrowing -----------------------------------------------------------------------
+
+    def _limit_to_targets(self) -> None:
+        wanted: set[tuple[str, Key]] = set()
+        queue = list(self.options.targets)
+        while queue:
+            ident = queue.pop()
+            if ident in wanted:
+                continue
+            wanted.add(ident)
+            obj = self.desired.state.get(*ident)
+            if obj is not None:
+                queue.extend((ref.kind, ref.key) for ref in KINDS[ident[0]].refs(obj))
+        for kind_name, key in self.options.targets:
+            absent = (
+                self.desired.state.get(kind_name, key) is None
+                and self.live.get(kind_name, key) is None
+            )
+            if kind_name in self.live.kinds and absent:
+                self.plan.errors.append(
+                    PlanProblem(
+                        f"--target {kind_name}/{','.join(key)}: no such object in "
+                        "the manifests or on the PBX"
+                    )
+                )
+        self.plan.changes = [c for c in self.plan.changes if c.ident in wanted]
+        self.plan.unmanaged = {}
+
+    def _skip_unreachable(self) -> None:
+        """Drop the "cannot" changes and, transitively, every write that needs one."""
+        changes = self.plan.changes
+        out = {c.ident for c in changes if c.action == Action.CANNOT}
+        self.plan.skipped = [f"{c.label}: {c.reason}" for c in changes if c.action == Action.CANNOT]
+        grew = True
+        while grew:
+            grew = False
+            for change in changes:
+                if change.ident in out or not change.action.writes:
+                    continue
+                obj = self.merged.get(change.ident)
+                for ref in KINDS[change.kind].refs(obj) if obj is not None else []:
+                    if (ref.kind, ref.key) in out:
+                        out.add(change.ident)
+                        self.plan.skipped.append(
+                            f"{change.label}: needs {KINDS[ref.kind].label(ref.key)}, which is "
+                            "not on the PBX"
+                        )
+                        grew = True
+                        break
+        self.plan.changes = [c for c in changes if c.ident not in out]
+
+    # ---- safety --------------------------------------------------------------------------
+
+    def _safety(self) -> None:
+        safety = self.desired.settings.safety
+        for kind in KINDS.values():
+            existing = len(self.live.objects[kind.name])
+            touched = sum(
+                1
+                for c in self.plan.changes
+                if c.kind == kind.name and c.action in (Action.UPDATE, Action.RENAME, Action.DELETE)
+            )
+            if existing < max(safety.min_objects, 1) or not touched:
+                continue
+            share = touched / existing
+            if share > safety.max_change_share:
+                message = (
+                    f"{kind.section}: the plan updates or deletes {touched} of {existing} "
+                    f"({share:.0%}), more than the {safety.max_change_share:.0%} allowed"
+                )
+                if self.options.force:
+                    self.plan.warnings.append(message + " (--force given)")
+                else:
+                    self.plan.errors.append(
+                        SafetyRefusal(
+                            message + "; review it, then use --force",
+                            section=kind.section,
+                            touched=touched,
+                            existing=existing,
+                        )
+                    )
+        for change in self.plan.changes:
+            if change.action == Action.CANNOT:
+                self.plan.errors.append(PlanProblem(f"{change.label}: {change.reason}"))
+
+    def _fingerprints(self) -> None:
+        for change in self.plan.changes:
+            for key in {change.key, change.old_key} - {None}:
+                assert key is not None
+                ident = (change.kind, key)
+                self.plan.fingerprints[ident] = fingerprint(self.live.get(*ident))
+
+
+def _paths(paths: Any) -> Any:
+    if isinstance(paths, dict):
+        return paths.keys()
+    return paths
+
+
+def _top_key(path: str) -> str:
+    """DeepDiff's "root['voicemail.pin'][0]" -> "voicemail.pin"."""
+    start = path.index("['") + 2
+    return path[start : path.index("']", start)]
+
+
+def parse_target(text: str) -> tuple[str, Key]:
+    """`trunk/carrier`, `extensions/1000`, `wakeup_call/1000,07:00` -> (kind, key)."""
+    kind_text, sep, key_text = text.partition("/")
+    kind = KINDS.lookup(kind_text)
+    if not sep or kind is None:
+        names = ", ".join(sorted(KINDS))
+        raise ValueError(f"--target {text!r}: expected KIND/KEY with KIND one of {names}")
+    key = tuple(part.strip() for part in key_text.split(","))
+    if len(key) != len(kind.key_fields) or not all(key):
+        raise ValueError(
+            f"--target {text!r}: a {kind.title} is named by " + ",".join(kind.key_fields)
+        )
+    return kind.name, key
