@@ -16,11 +16,14 @@ from typing import Any
 
 from pbxconf.bulk import collector_paused
 from pbxconf.kinds import KINDS, Kind
-from pbxconf.kinds.fields import natural_key
+from pbxconf.kinds.base import META_FIELDS
+from pbxconf.kinds.fields import LiveValue, natural_key
 from pbxconf.manifest import FORMAT_VERSION
 from pbxconf.state import State
 
 SECRET_MODES = ("env", "inline", "redact")
+META = set(META_FIELDS)
+BY_HAND = "by_hand"
 
 
 @dataclass
@@ -28,6 +31,10 @@ class Export:
     files: dict[str, str] = field(default_factory=dict)  # file name -> YAML text
     variables: list[tuple[str, str]] = field(default_factory=list)  # (VARIABLE, where)
     counts: dict[str, int] = field(default_factory=dict)
+    # Values the API cannot write, kept under `by_hand` (a restore lists them as steps).
+    by_hand: list[str] = field(default_factory=list)
+    # Records the PBX answered that pbxconf cannot read: not in the export, and said so.
+    unreadable: list[str] = field(default_factory=list)
 
 
 def variable_name(kind: Kind, key: tuple[str, ...], field_name: str) -> str:
@@ -57,7 +64,8 @@ def _export(
         sections[kind.section] = [_object(kind, key, obj, secrets, result) for key, obj in objs]
         result.counts[kind.section] = len(objs)
     external = _external(live, kinds)
-    header = _header(device, secrets)
+    result.unreadable = [f"{u.label} ({u.reason})" for u in live.unreadable if u.kind in kinds]
+    header = _header(device, secrets, result.unreadable)
     if split:
         top: dict[str, Any] = {"version": FORMAT_VERSION}
         if external:
@@ -79,14 +87,20 @@ def _export(
 def _object(
     kind: Kind, key: tuple[str, ...], obj: Any, secrets: str, result: Export
 ) -> dict[str, Any]:
-    data = obj.model_dump(mode="json", exclude_none=True, exclude={"protect", "renamed_from"})
+    data = obj.model_dump(exclude_none=True, exclude=META)
     for name in kind.not_exportable:
         data.pop(name, None)
+    # What the PBX holds that no manifest value can say: kept under `by_hand`, which
+    # validates, and which a plan lists as a step for a person.
+    by_hand = {dotted: str(value) for dotted, value in _pop_live_values(data)}
     for dotted in sorted(kind.sensitive):
-        *parents, leaf = dotted.split(".")
-        holder = data
-        for part in parents:
-            holder = holder.get(part, {})
+        if dotted in by_hand:
+            holder, leaf = by_hand, dotted
+        else:
+            *parents, leaf = dotted.split(".")
+            holder = data
+            for part in parents:
+                holder = holder.get(part, {})
         value = holder.get(leaf)
         if value in (None, ""):
             continue
@@ -96,16 +110,35 @@ def _object(
             name = variable_name(kind, key, dotted)
             holder[leaf] = f"${{{name}}}"
             result.variables.append((name, f"{kind.label(key)}.{dotted}"))
+    if by_hand:
+        data[BY_HAND] = by_hand
+        result.by_hand += [f"{kind.label(key)}.{f}: {v!r}" for f, v in sorted(by_hand.items())]
     return data
 
 
+def _pop_live_values(data: dict[str, Any], prefix: str = "") -> list[tuple[str, LiveValue]]:
+    """Take the LiveValues out of a model's dump, with their dotted field names."""
+    found: list[tuple[str, LiveValue]] = []
+    for name, value in list(data.items()):
+        if isinstance(value, LiveValue):
+            found.append((prefix + name, value))
+            del data[name]
+        elif isinstance(value, dict):
+            found += _pop_live_values(value, f"{prefix}{name}.")
+            if not value:
+                del data[name]
+    return found
+
+
 def _external(live: State, kinds: list[str]) -> dict[str, list[str]]:
-    """Objects referenced by what is exported but not exported themselves."""
+    """Objects referenced by what is exported but not exported themselves: of the kinds
+    left out, and those the PBX references without having them (the manual's own queue
+    example lists agents that are no extensions)."""
     wanted: dict[str, set[tuple[str, ...]]] = {}
     for kind_name in kinds:
         for obj in live.objects[kind_name].values():
             for ref in KINDS[kind_name].refs(obj):
-                if ref.kind not in kinds:
+                if ref.kind not in kinds or live.get(ref.kind, ref.key) is None:
                     wanted.setdefault(ref.kind, set()).add(ref.key)
     return {
         KINDS[name].section: sorted((k[0] for k in keys), key=natural_key)
@@ -114,7 +147,7 @@ def _external(live: State, kinds: list[str]) -> dict[str, list[str]]:
     }
 
 
-def _header(device: dict[str, Any], secrets: str) -> str:
+def _header(device: dict[str, Any], secrets: str, unreadable: list[str]) -> str:
     lines = [
         f"# Exported by pbxconf from {device.get('devicename', '?')}, SN {device.get('sn', '?')}, "
         f"firmware {device.get('firmwarever', '?')}.",
@@ -122,6 +155,8 @@ def _header(device: dict[str, Any], secrets: str) -> str:
     unexported = [text for kind in KINDS.values() for text in kind.not_exportable.values()]
     if unexported:
         lines.append(f"# Not exported: {'; '.join(unexported)}.")
+    for record in unreadable:
+        lines.append(f"# Not exported, the PBX answered it in a form pbxconf cannot read: {record}")
     if secrets == "env":
         lines.append("# Secrets are ${VARIABLE} references: set them before plan or apply.")
     elif secrets == "redact":
@@ -187,6 +222,11 @@ def _emit_mapping(data: dict[str, Any], indent: int, lines: list[str], first: st
     pad = " " * indent
     for i, (key, value) in enumerate(data.items()):
         lead = first if i == 0 and first else pad
+        if key == BY_HAND:
+            lines.append(
+                f"{pad}# The PBX holds these values, which the API cannot write: set them in"
+            )
+            lines.append(f"{pad}# its web page when restoring (plan lists them).")
         _emit_value(f"{lead}{key}:", value, indent, lines)
 
 

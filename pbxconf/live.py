@@ -22,7 +22,7 @@ from pbxconf.errors import PbxconfError
 from pbxconf.kinds import KINDS, Kind
 from pbxconf.kinds.fields import DecodeError
 from pbxconf.kinds.query import AnswerShapeError
-from pbxconf.state import State
+from pbxconf.state import State, Unreadable
 
 log = logging.getLogger("pbxconf.live")
 
@@ -218,14 +218,23 @@ async def _decode_into(
     for index, record in enumerate(records):
         if index % DECODE_SLICE == DECODE_SLICE - 1:
             await between()
+        key = kind.identity_of(record)
+        if key is None:  # not even which object it is: the answer is no configuration
+            raise LiveReadError(
+                f"{kind.query.endpoint}: the PBX answered {_a(kind.title)} "
+                f"{kind.describe_record(record)} pbxconf cannot read: it does not say "
+                f"which {kind.title} it is (no {', '.join(_identity_keys(kind))})"
+            )
         try:
             obj = kind.decode(record)
         except DecodeError as err:
-            raise LiveReadError(
-                f"{kind.query.endpoint}: the PBX answered {_a(kind.title)} "
-                f"{kind.describe_record(record)} pbxconf cannot read: {err}"
-            ) from None
+            state.unreadable.append(Unreadable(kind.name, key, str(err)))
+            continue
         state.add(kind.name, obj, kind.wire_id(record))
+
+
+def _identity_keys(kind: Kind) -> list[str]:
+    return [f"`{w.name}`" for f in kind.key_fields for w in kind.wire if w.field == f]
 
 
 def _a(noun: str) -> str:

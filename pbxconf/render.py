@@ -19,6 +19,7 @@ from pbxconf.kinds import KINDS, ApiCall
 from pbxconf.plan import Action, Change, FieldChange, Plan
 
 MASK = "(sensitive)"
+MANUAL_HEADING = "To do by hand in the PBX's web page (the API cannot write these values):"
 JSON_FORMAT_VERSION: Literal[1] = 1
 COLOURS = {
     Action.CREATE: "green",
@@ -87,6 +88,9 @@ def render_text(plan: Plan, target: str, colour: bool | None = None) -> str:
         lines.append(_unmanaged_line(plan.unmanaged))
     if plan.protected:
         lines.append("Kept, protected from pruning: " + ", ".join(plan.protected) + ".")
+    if plan.manual:
+        lines.append(click.style(MANUAL_HEADING, fg="yellow"))
+        lines += [f"  - {step}" for step in plan.manual]
     if plan.skipped:
         lines.append(
             click.style(
@@ -150,6 +154,16 @@ class JsonSummary(BaseModel):
     unmanaged: dict[str, int]
 
 
+class JsonManualStep(BaseModel):
+    kind: str
+    key: dict[str, str]
+    label: str
+    field: str
+    want: str = Field(description="The value under `by_hand`.")
+    have: str | None = Field(description="The PBX's value; null when the object is not there.")
+    text: str = Field(description="The step, said for a person.")
+
+
 class JsonPlan(BaseModel):
     """`pbxconf plan --format json`: stable, versioned."""
 
@@ -166,6 +180,10 @@ class JsonPlan(BaseModel):
     warnings: list[str]
     protected: list[str] = Field(description="Objects pruning would delete but `protect` keeps.")
     skipped: list[str] = Field(description="With --skip-unreachable: changes set aside, and why.")
+    manual: list[JsonManualStep] = Field(
+        description="Values under `by_hand` the PBX does not hold: the API cannot write "
+        "them, so a person sets them in the PBX's web page."
+    )
 
 
 def plan_to_json_model(plan: Plan, target: str) -> JsonPlan:
@@ -211,6 +229,18 @@ def plan_to_json_model(plan: Plan, target: str) -> JsonPlan:
         warnings=plan.warnings,
         protected=plan.protected,
         skipped=plan.skipped,
+        manual=[
+            JsonManualStep(
+                kind=m.kind,
+                key=key(m.kind, m.key) or {},
+                label=KINDS[m.kind].label(m.key),
+                field=m.field,
+                want=m.want,
+                have=m.have,
+                text=str(m),
+            )
+            for m in plan.manual
+        ],
     )
 
 
@@ -272,6 +302,9 @@ def render_markdown(plan: Plan, target: str) -> str:
         lines += ["", "</details>"]
     else:
         lines.append("No changes: the PBX matches the manifests.")
+    if plan.manual:
+        lines += ["", f"**{_md_text(MANUAL_HEADING)}**", ""]
+        lines += [f"- {_md_text(str(step))}" for step in plan.manual]
     if plan.warnings:
         lines += [""] + [f"> **Warning:** {_md_text(w)}" for w in plan.warnings]
     if plan.errors:

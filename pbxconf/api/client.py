@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import importlib
 import json
 import logging
@@ -51,6 +50,7 @@ from pbxconf.api.errors import (
     WriteOutcomeUnknown,
     api_error_for,
 )
+from pbxconf.digest import md5_hex
 
 log = logging.getLogger("pbxconf.api")
 
@@ -88,11 +88,6 @@ class _RedactTokens(logging.Filter):
 
 for _name in ("httpx", "httpcore"):
     logging.getLogger(_name).addFilter(_RedactTokens())
-
-
-def md5_hex(password: str) -> str:
-    """The manual: the API password is sent as its lowercase hex md5."""
-    return hashlib.md5(password.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -133,7 +128,7 @@ class PbxClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.username = username
-        self._password_md5 = md5_hex(password)
+        self._password_md5 = md5_hex(password)  # the manual: sent as its lowercase hex md5
         self.settings = settings or ClientSettings()
         self._clock = clock
         self._sleep = sleep

@@ -15,7 +15,7 @@ from pbxconf.cli.progress import progress_display, stop_on_signals
 from pbxconf.connect import Connection, open_pbx
 from pbxconf.errors import UsageError
 from pbxconf.live import read_live
-from pbxconf.plan import PlanOptions, make_plan
+from pbxconf.plan import Plan, PlanOptions, make_plan
 from pbxconf.saved_plan import read_saved_plan, saved_options
 from pbxconf.session import replan_saved
 
@@ -68,7 +68,7 @@ def apply(
             if the_plan.errors:
                 raise click.ClickException("the plan has errors; nothing was changed")
             if not the_plan.has_changes:
-                click.echo("Nothing to do.")
+                click.echo("Nothing to do." if not the_plan.manual else _by_hand(the_plan))
                 return 0
             if dry_run:
                 click.echo("\nDry run: these calls would be sent (nothing was changed):")
@@ -90,11 +90,20 @@ def apply(
                 click.echo("After applying, the PBX still differs from the manifests:", err=True)
                 click.echo(render.render_text(result.remaining, target), err=True, nl=False)
                 return 1
-            click.echo(
-                f"Apply complete: {len(result.done)} call(s); the PBX matches the manifests."
-            )
+            if the_plan.manual:
+                click.echo(f"Apply complete: {len(result.done)} call(s). {_by_hand(the_plan)}")
+            else:
+                click.echo(
+                    f"Apply complete: {len(result.done)} call(s); the PBX matches the manifests."
+                )
             return 0
 
     code = run_main(run())
     if code:
         sys.exit(code)
+
+
+def _by_hand(plan: Plan) -> str:
+    count = len(plan.manual)
+    steps = "1 step remains" if count == 1 else f"{count} steps remain"
+    return f"{steps} to do by hand in the PBX's web page (listed above)."

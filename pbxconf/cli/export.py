@@ -76,6 +76,21 @@ def export(conn: Connection, output: Path | None, split: bool, kinds: str, secre
         )
         for name, where in result.variables:
             click.echo(f"  {name}  ({where})", err=True)
+    if result.by_hand:
+        click.echo(
+            "Kept under `by_hand` (the PBX holds them; the API cannot write them, so a "
+            "restore lists them as steps for the PBX's web page):",
+            err=True,
+        )
+        for entry in result.by_hand:
+            click.echo(f"  {entry}", err=True)
+    if result.unreadable:
+        click.echo(
+            "warning: not exported, the PBX answered them in a form pbxconf cannot read:",
+            err=True,
+        )
+        for entry in result.unreadable:
+            click.echo(f"  {entry}", err=True)
 
 
 def _parse_kinds(text: str) -> list[str]:

@@ -74,5 +74,5 @@ def plan(
         data = saved_plan(result, desired, [str(p) for p in paths], options, target)
         write_whole(out, json.dumps(data, indent=1, sort_keys=True) + "\n")
         click.echo(f"Saved the plan to {out}; run `pbxconf apply {out}` to apply it.", err=True)
-    if detailed_exitcode and result.has_changes:
+    if detailed_exitcode and result.differs:
         sys.exit(2)

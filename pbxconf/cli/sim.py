@@ -35,8 +35,9 @@ def sim() -> None:
 @sim.command("serve")
 @click.option(
     "--generate",
-    type=click.Choice(["S", "M", "L"]),
-    help="Start from a generated PBX of this size instead of the factory one (see README, Performance).",
+    type=click.Choice(["S", "M", "L", "manual"]),
+    help="Start from a generated PBX of this size instead of the factory one (see README, "
+    "Performance); `manual`: the factory PBX with the manual's own example answers.",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="With --generate: the seed.")
 @click.option(
@@ -79,6 +80,12 @@ def sim() -> None:
     show_default=True,
     help="Which of the manual's spellings query answers use.",
 )
+@click.option(
+    "--lenient",
+    is_flag=True,
+    help="Take what a forgiving PBX would (unknown keys ignored, any value taken); by "
+    "default the simulator refuses what the manual's tables do not allow.",
+)
 @click.option("--username", default="api", show_default=True)
 @click.option("--password", default="pbxconf-sim", show_default=True)
 @click.option(
@@ -107,6 +114,7 @@ def sim_serve(
     no_events: bool,
     generate: str | None,
     seed: int,
+    lenient: bool,
 ) -> None:
     """Run the simulator over HTTP(S) until interrupted."""
     from pbxconf.connect import is_loopback_host, load_sim_state, save_sim_state
@@ -126,10 +134,15 @@ def sim_serve(
         write_interval=write_interval_ms / 1000,
         latency=latency_ms / 1000,
         spelling=spelling,
+        lenient=lenient,
     )
     if generate and state_file:
         raise click.UsageError("give either --state or --generate, not both")
-    if generate:
+    if generate == "manual":
+        from pbxconf.sim.examples import manual_examples
+
+        state = manual_examples()
+    elif generate:
         from pbxconf.sim.generate import SIZES
         from pbxconf.sim.generate import generate as generated
 

@@ -2,23 +2,41 @@
 declarations.
 
 A kind is data: its manifest section, identity fields, capability flags, sensitive and
-read-only fields, references to other kinds, and a table of wire mappings (canonical field
-<-> wire name(s) + converter). Generic code (manifest loader, planner, applier, renderers,
-export) never names a kind; it asks these declarations. A kind module overrides a hook only
-where its endpoint is shaped differently (see each module's docstring).
+read-only fields, references to other kinds, its query, and its model, whose fields each
+declare their wire name and converter (types.wire): the wire table is derived from it.
+Generic code (manifest loader, planner, applier, renderers, export) never names a kind;
+it asks these declarations. A kind module overrides a hook only where its endpoint is
+shaped differently (see each module's docstring).
+
+Reading is tolerant: a value no spelling in the manual explains, or one a manifest could
+not declare (outside a write enum, a name with a comma), is kept as a LiveValue; a key an
+answer leaves out is simply not set (the model's fields_set says what was answered).
+Writing is strict: encoding a LiveValue raises Unwritable.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, get_args
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from pbxconf.kinds.fields import TEXT, DecodeError, Text, as_text
+from pbxconf.kinds.fields import (
+    MANIFEST_SIDE,
+    PBX_SIDE,
+    TEXT,
+    Converter,
+    DecodeError,
+    LiveValue,
+    Text,
+    Unwritable,
+    as_text,
+)
 from pbxconf.kinds.query import Query
+from pbxconf.kinds.types import NUMBERS_AS_TEXT, GroupSpec, WireSpec
 
 Key = tuple[str, ...]
 WireRecord = dict[str, Any]
@@ -29,8 +47,11 @@ _Slot = tuple[Any, str, Any, str]
 _Layout = list[tuple[tuple[str, ...], list[_Slot]]]
 
 # Manifest-only fields: they steer pbxconf and never travel to the PBX.
-META_FIELDS = frozenset({"renamed_from", "protect"})
+META_FIELDS = frozenset({"renamed_from", "protect", "by_hand"})
 _META: set[str] = set(META_FIELDS)  # as model_dump's `exclude` takes it
+# The validation context of what a PBX answered: rules that only a manifest must keep
+# (a custom wake-up call's days, a destination's target) are not asked of an answer.
+LIVE = {"live": True}
 
 
 class Unsupported(Exception):
@@ -43,17 +64,58 @@ class KindModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     protect: bool | None = None
+    by_hand: dict[str, Annotated[str, NUMBERS_AS_TEXT]] | None = Field(
+        None,
+        description="Values the PBX holds that the API cannot write (an export records them "
+        "here): field -> the value as the PBX answers it. The plan lists each one the PBX "
+        "does not have as a step to do by hand in the PBX's web page.",
+    )
+
+
+def is_live(info: Any) -> bool:
+    """Whether a validator runs on what a PBX answered (see LIVE)."""
+    return bool(info.context and info.context.get("live"))
 
 
 @dataclass(frozen=True)
 class Wire:
-    """One canonical field's wire story: `name` is what writes send, `read` the other
-    spellings a query may answer with (matched without regard to case)."""
+    """One canonical field's wire story, as its model declares it: `name` is what writes
+    send, `read` the other spellings a query may answer with (matched without regard to
+    case)."""
 
     field: str  # canonical, dotted for nested groups: "voicemail.pin"
     name: str
     conv: Any = TEXT
     read: tuple[str, ...] = ()
+
+
+def wire_table(model: Any, prefix: str = "", names: GroupSpec | None = None) -> tuple[Wire, ...]:
+    """The wire declarations of a model's fields, groups and union members included, in
+    declaration order (a field shared by union members once)."""
+    members = get_args(getattr(model, "__origin__", None)) or (model,)
+    spell = names.spell if names is not None else str
+    out: dict[str, Wire] = {}
+    for member in members:
+        for name, info in member.model_fields.items():
+            spec = info.json_schema_extra
+            group = _group_model(info.annotation)
+            if isinstance(spec, WireSpec):
+                conv = next((m for m in info.metadata if isinstance(m, Converter)), TEXT)
+                read = tuple(spell(r) for r in spec.read)
+                out.setdefault(prefix + name, Wire(prefix + name, spell(spec.name), conv, read))
+            elif group is not None:
+                inner = spec if isinstance(spec, GroupSpec) else None
+                for wire in wire_table(group, f"{prefix}{name}.", inner):
+                    out.setdefault(wire.field, wire)
+    return tuple(out.values())
+
+
+def _group_model(annotation: Any) -> Any:
+    """The model of a nested group field (`voicemail: Voicemail | None`), or None."""
+    for arg in (annotation, *get_args(annotation)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
 
 
 @dataclass(frozen=True)
@@ -89,7 +151,6 @@ class Kind:
     title: ClassVar[str]  # for people: "extension"
     model: ClassVar[Any]  # the canonical model (or an Annotated union of models)
     key_fields: ClassVar[tuple[str, ...]]
-    wire: ClassVar[tuple[Wire, ...]]
     can_create: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     can_rename: ClassVar[bool] = False
@@ -106,12 +167,16 @@ class Kind:
     # Fields an export leaves out, each with what an export's header says of it: the PBX
     # answers them in a form that cannot be written back.
     not_exportable: ClassVar[Mapping[str, str]] = {}
+    # Answer keys pbxconf does not read, each with why (runtime state, live calls...).
+    not_read: ClassVar[Mapping[str, str]] = {}
 
+    wire: tuple[Wire, ...] = field(init=False, repr=False)
     _adapter: TypeAdapter[Any] = field(init=False, repr=False)
     _spellings: list[tuple[Wire, tuple[str, ...]]] = field(init=False, repr=False)
     _layouts: dict[tuple[Any, ...], _Layout] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.wire = wire_table(self.model)
         self._adapter = TypeAdapter(self.model)
         # Each mapping with its spellings lowercased once, not once per record decoded.
         self._spellings = [
@@ -147,12 +212,15 @@ class Kind:
         return tuple(m.model_fields[tag].annotation.__args__[0] for m in members)
 
     def validate(self, data: Any) -> Any:
+        """A manifest's object: every value must be one a write can send."""
         return self._adapter.validate_python(data)
 
     # ---- reading -----------------------------------------------------------------------
 
     def decode(self, record: WireRecord) -> Any:
-        """A query record -> the canonical model, accepting every spelling in the manual."""
+        """A query record -> the canonical model, accepting every spelling in the manual.
+        A value a manifest could not declare is kept as a LiveValue; DecodeError only for
+        a record that is not this kind's at all (no usable type, a list for text)."""
         data: dict[str, Any] = {}
         for parents, slots in self._layout(record):
             values: dict[str, Any] = {}
@@ -162,26 +230,50 @@ class Kind:
                     values[leaf] = raw  # text, as the PBX answers it: nothing to convert
                     continue
                 try:
-                    value = (decode or as_text)(raw)
+                    # None too: the key was answered (empty), which is not the same as
+                    # left out (unknown; see `answered`).
+                    values[leaf] = (decode or as_text)(raw)
                 except DecodeError as err:
                     raise DecodeError(f"`{name}`: {err}") from None
-                if value is not None:
-                    values[leaf] = value
             if values:
                 target = data
                 for part in parents:
                     target = target.setdefault(part, {})
                 target.update(values)
-        data = self.after_decode(data, record)
-        try:
-            return self.validate(data)
-        except ValidationError as err:
-            raise DecodeError(self._describe_invalid(err.errors()[0])) from None
+        return self.read(self.after_decode(data, record), record)
+
+    def read(self, data: dict[str, Any], record: WireRecord | None = None) -> Any:
+        """Decoded data -> the model, tolerantly: values the model refuses are kept as
+        LiveValues (the text the PBX answered, where `record` is given), keys it needs
+        but the answer left out as empty LiveValues."""
+        tags = self.variant_tags()
+        wrapped: set[tuple[str, ...]] = set()
+        while True:
+            try:
+                return self._adapter.validate_python(data, context=LIVE)
+            except ValidationError as err:
+                errors = err.errors()
+                raw = self._answered_text(record or {})
+                now = [_tolerate(data, error, tags, wrapped, raw) for error in errors]
+                kept = {field for field in now if field}
+                if None in now or not kept:  # nothing more a LiveValue explains
+                    raise DecodeError(self._describe_invalid(errors[0])) from None
+                wrapped |= kept
+
+    def _answered_text(self, record: WireRecord) -> dict[str, str]:
+        """Each field's value as the record gave it, by dotted field name."""
+        lowered = {str(k).lower(): v for k, v in record.items()}
+        out = {}
+        for wire, names in self._spellings:
+            value = next((lowered[n] for n in names if n in lowered), None)
+            if value is not None and not isinstance(value, (dict, list)):
+                out[wire.field] = as_text(value)
+        return out
 
     def _describe_invalid(self, error: Any) -> str:
         """A live value the model refuses, said without echoing a secret: the PBX answers
         some passwords and PINs in clear, and this message goes to terminals and CI logs."""
-        path = [str(p) for p in error["loc"] if not isinstance(p, int)]
+        path = [str(p) for p in field_loc(error["loc"]) if not isinstance(p, int)]
         if error["type"] == "union_tag_not_found":
             tag = str(error.get("ctx", {}).get("discriminator", "type")).strip("'")
             wire = next((w.name for w in self.wire if w.field == tag), tag)
@@ -262,13 +354,28 @@ class Kind:
 
     # ---- writing -----------------------------------------------------------------------
 
-    def to_wire(self, flat: Mapping[str, Any]) -> WireRecord:
-        """Canonical dotted fields -> wire fields (only those given)."""
+    def to_wire(self, flat: Mapping[str, Any], endpoint: str | None = None) -> WireRecord:
+        """Canonical dotted fields -> wire fields (only those given), as `endpoint` spells
+        them. Unwritable, naming the field, for a value the API cannot write."""
         out: WireRecord = {}
         for wire in self.wire:
             if wire.field in flat:
-                out[wire.name] = wire.conv.encode(flat[wire.field])
+                try:
+                    out[wire.name] = wire.conv.encode(flat[wire.field], endpoint)
+                except Unwritable as err:
+                    raise Unwritable(f"`{wire.field}`: {err}") from None
         return out
+
+    def unsafe_name(self, key: Key) -> str | None:
+        """Why an identity must never be sent where the API reads names as a selector:
+        deletes and queries take comma lists, and `all` means every object (manual lines
+        1248, 1492). None where it is safe."""
+        for part in key:
+            if "," in part:
+                return f"`{part}` holds a comma, which the API reads as a list of names"
+            if part.strip().lower() == "all":
+                return f"`{part}` is what the API reads as every {self.title}"
+        return None
 
     def secret_wire_keys(self) -> frozenset[str]:
         return frozenset(w.name for w in self.wire if w.field in self.sensitive)
@@ -294,10 +401,11 @@ class Kind:
     # ---- planning hooks ----------------------------------------------------------------
 
     def merge(self, live: Any | None, desired: Any) -> Any:
-        """The object as it will be: the live one with the manifest's fields laid over."""
-        data = full(live) if live is not None else {}
+        """The object as it will be: the live one with the manifest's fields laid over.
+        What the PBX holds that no write can send stays a LiveValue."""
+        data = as_held(live) if live is not None else {}
         data.update(declared(desired))
-        return self.validate(self.fit(unflatten(data)))
+        return self._adapter.validate_python(self.fit(unflatten(data)), context=LIVE)
 
     def fit(self, data: dict[str, Any]) -> dict[str, Any]:
         """Drop what cannot stand in the merged object (e.g. a trunk type's foreign fields)."""
@@ -325,12 +433,21 @@ class NumberedKind(Kind):
     def update_call(
         self, key: Key, wire_id: str | None, live: Any, merged: Any, changed: Iterable[str]
     ) -> ApiCall:
-        values = full(merged)
+        values = as_held(merged)
         fields = set(changed) - {"number"}
         for group in self.together:
             if any(f.startswith(group + ".") for f in fields):
-                fields |= {f for f in values if f.startswith(group + ".")}
-        body = {self.id_wire: key[0], **self.to_wire({f: values.get(f) for f in sorted(fields)})}
+                # The rest of the group as the PBX holds it; a value it holds that no write
+                # can send, it keeps.
+                fields |= {
+                    f
+                    for f, v in values.items()
+                    if f.startswith(group + ".") and not isinstance(v, LiveValue)
+                }
+        body = {
+            self.id_wire: key[0],
+            **self.to_wire({f: values.get(f) for f in sorted(fields)}, self.update_endpoint),
+        }
         if merged.number != key[0]:
             body[next(w.name for w in self.wire if w.field == "number")] = merged.number
         return self.call(self.update_endpoint, body)
@@ -391,3 +508,76 @@ def declared(obj: BaseModel) -> dict[str, Any]:
 
 def full(obj: BaseModel) -> dict[str, Any]:
     return flatten(obj.model_dump(mode="json", exclude_none=True, exclude=_META))
+
+
+def as_held(obj: BaseModel) -> dict[str, Any]:
+    """Every field, flattened, its values as they are held: a LiveValue stays one."""
+    return flatten(obj.model_dump(exclude_none=True, exclude=_META))
+
+
+def answered(obj: BaseModel, prefix: str = "") -> set[str]:
+    """The dotted fields an answer gave (a key it left out is not known, not empty)."""
+    out: set[str] = set()
+    for name in obj.model_fields_set:
+        value = getattr(obj, name)
+        if isinstance(value, BaseModel):
+            out |= answered(value, f"{prefix}{name}.")
+        else:
+            out.add(prefix + name)
+    return out
+
+
+def field_loc(loc: tuple[Any, ...]) -> list[Any]:
+    """A validation error's location without the steps that are not fields: the side of
+    a field's type (manifest or PBX) and a union's member (a trunk's type)."""
+    return [p for p in loc if p not in (MANIFEST_SIDE, PBX_SIDE) and not _is_tag(p)]
+
+
+def _is_tag(part: Any) -> bool:
+    return isinstance(part, str) and (part.startswith("function-") or "[" in part)
+
+
+def _tolerate(
+    data: dict[str, Any],
+    error: Any,
+    tags: tuple[str, ...],
+    wrapped: set[tuple[str, ...]],
+    raw: dict[str, str],
+) -> tuple[str, ...] | None:
+    """Keep the value an error is about as a LiveValue (an empty one where the answer left
+    out a key the model needs), and say which field that was: () where the error is the
+    other side of one already kept, None where no value explains it (a record of no known
+    type, or a field kept before that still does not fit)."""
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return None
+    if error["loc"] and error["loc"][-1] == PBX_SIDE:
+        return ()  # the other side of the same field's error
+    path = field_loc(error["loc"])
+    if path and path[0] in tags:
+        path = path[1:]  # a union's member (a trunk's type) is not a field
+    if any(not isinstance(p, str) for p in path):
+        # An item of a list (or a field of one): the list is the field.
+        path = path[: next(i for i, p in enumerate(path) if not isinstance(p, str))]
+    field = tuple(str(p) for p in path)
+    if not field or field in wrapped:
+        return None
+    holder: Any = data
+    for part in field[:-1]:
+        holder = holder.setdefault(part, {}) if isinstance(holder, dict) else None
+    if not isinstance(holder, dict):
+        return None
+    value = holder.get(field[-1])
+    if not isinstance(value, LiveValue):  # a field's second error: kept already
+        answered = raw.get(".".join(field))
+        holder[field[-1]] = LiveValue(answered if answered is not None else _as_live_text(value))
+    return field
+
+
+def _as_live_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+        return ",".join(as_text(v) for v in value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return as_text(value)

@@ -2,22 +2,25 @@
 only the fields to change; `extnumber` renumbers). The API cannot create or delete them.
 
 Wire quirks settled here: query answers `moblie`, update takes `mobile`; the update table
-spells the forwarding destinations `atransfertto`, the rest of the manual `atransferto`;
-`loginpassword` reads back as its md5, so the plan compares md5(desired) with it.
-An extension's outbound routes (`selectoutroute`) are declared on the routes instead.
+(line 1093 on) spells the forwarding destinations `atransfertto`, the query and the rest of
+the manual `atransferto`: writes send the update table's spelling, reads take both. The
+query example leaves a forward's destination keys out while the forward is off
+(line 1053): such a key is unknown, not empty, and is never compared. `loginpassword`
+reads back as its md5, so the plan compares md5(desired) with it. An extension's
+outbound routes (`selectoutroute`) are declared on the routes instead.
 """
 
 from __future__ import annotations
 
-import hashlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from pbxconf.kinds.base import KindModel, NumberedKind, Wire
-from pbxconf.kinds.fields import INTEGER, ON_OFF, TEXT, Choice
+from pbxconf.digest import md5_hex
+from pbxconf.kinds.base import KindModel, NumberedKind, Ref, is_live
+from pbxconf.kinds.fields import TEXT, Choice, Integer
 from pbxconf.kinds.query import Query
-from pbxconf.kinds.types import Digits, Number, wire_doc
+from pbxconf.kinds.types import Digits, Number, NumberItem, Switch, Text, group, wire
 
 FORWARD_TO = Choice(
     {
@@ -36,7 +39,7 @@ MONITOR_MODE = Choice(
         "barge-in": "Barge-in",
     }
 )
-RING_TIMEOUT = Choice({15: "15", 30: "30", 60: "60", 120: "120", 300: "300"})
+RING_TIMEOUT = Choice({n: str(n) for n in (15, 30, 60, 120, 300)})
 MAX_DURATION = Choice(
     {
         "follow-system": "Follow System",
@@ -47,104 +50,79 @@ MAX_DURATION = Choice(
 
 
 class Forward(BaseModel):
-    """Call forwarding: where calls go, and whether it is on."""
+    """Call forwarding: where calls go, and whether it is on. Always, no-answer and busy
+    forwarding share it; their wire keys start with `a`, `n` or `b` (`{x}` below)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool | None = Field(
-        None, description=wire_doc("alwaysforward / noanswerforward / busyforward")
+    enabled: Switch = wire("{switch}")
+    # The update table spells it `{x}transfertto` (line 1093 on), the query `{x}transferto`.
+    to: Annotated[str | None, FORWARD_TO] = wire("{x}transfertto", read=("{x}transferto",))
+    # An empty target is a value (no target), so an export can clear one on restore.
+    extension: Digits = wire(
+        "{x}transferext", "Target extension when `to: extension`; empty for none."
     )
-    to: Literal["voicemail", "extension", "mobile", "custom"] | None = Field(
-        None, description=wire_doc("atransferto / ntransferto / btransferto")
+    prefix: Annotated[str | None, Field(max_length=7, pattern=r"^[0-9]*$"), TEXT] = wire(
+        "{x}transferprefix", "Dial prefix for mobile/custom numbers."
     )
-    extension: Digits | None = Field(
-        None,
-        description="Target extension when `to: extension`; empty for none. "
-        + wire_doc("?transferext"),
+    number: Annotated[str | None, Field(max_length=15, pattern=r"^[0-9]*$"), TEXT] = wire(
+        "{x}transfernum", "Number for `to: custom`."
     )
-    prefix: Annotated[Digits, Field(max_length=7)] | None = Field(
-        None, description="Dial prefix for mobile/custom numbers. " + wire_doc("?transferprefix")
-    )
-    number: Annotated[Digits, Field(max_length=15)] | None = Field(
-        None, description="Number for `to: custom`. " + wire_doc("?transfernum")
-    )
+
+    @model_validator(mode="after")
+    def _custom_needs_number(self, info: ValidationInfo) -> Forward:
+        # The update table: the number must not be empty for Custom Number (lines 1123, 1136).
+        if self.to == "custom" and not self.number and not is_live(info):
+            raise ValueError("forwarding `to: custom` needs a `number`")
+        return self
 
 
 class Voicemail(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool | None = Field(None, description=wire_doc("hasvoicemail"))
-    pin: Digits | None = Field(
-        None, description="Voicemail PIN (sensitive). " + wire_doc("vmsecret")
-    )
-    to_email: bool | None = Field(
-        None, description="Send voicemail to email. " + wire_doc("enablevmtoemail")
-    )
+    enabled: Switch = wire("hasvoicemail")
+    pin: Digits = wire("vmsecret", "Voicemail PIN (sensitive).")
+    to_email: Switch = wire("enablevmtoemail", "Send voicemail to email.")
 
 
 class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, description="SIP registration name. " + wire_doc("registername"))
-    password: str | None = Field(
-        None, description="SIP registration password (sensitive). " + wire_doc("registerpassword")
-    )
-    max_registrations: int | None = Field(None, ge=1, description=wire_doc("maxregistrations"))
+    name: Text = wire("registername", "SIP registration name.")
+    password: Text = wire("registerpassword", "SIP registration password (sensitive).")
+    max_registrations: Annotated[int | None, Field(ge=1), Integer()] = wire("maxregistrations")
 
 
 class Extension(KindModel):
     """An extension. It must already exist on the PBX: the API cannot create one."""
 
-    number: Number = Field(description="The extension number (identity). " + wire_doc("extnumber"))
-    renamed_from: Number | None = Field(
+    number: Number = wire("extnumber", "The extension number (identity).", default=...)
+    renamed_from: NumberItem | None = Field(
         None, description="Renumber: the number this extension has on the PBX now."
     )
-    name: str | None = Field(None, description=wire_doc("username"))
-    caller_id: str | None = Field(None, description=wire_doc("callerid"))
+    name: Text = wire("username")
+    caller_id: Text = wire("callerid")
     registration: Registration | None = None
-    user_password: str | None = Field(
-        None,
-        description="Web/user password (sensitive); the PBX keeps only its md5. "
-        + wire_doc("loginpassword"),
+    user_password: Text = wire(
+        "loginpassword", "Web/user password (sensitive); the PBX keeps only its md5."
     )
-    email: str | None = Field(None, description=wire_doc("email"))
-    mobile: str | None = Field(None, description=wire_doc("mobile (query: moblie)"))
+    email: Text = wire("email")
+    mobile: Text = wire("mobile", read=("moblie",))
     voicemail: Voicemail | None = None
-    always_forward: Forward | None = None
-    no_answer_forward: Forward | None = None
-    busy_forward: Forward | None = None
-    allow_monitoring: bool | None = Field(
-        None, description="Allow being monitored. " + wire_doc("allowbeingmonitored")
+    always_forward: Forward | None = group("Always forward.", x="a", switch="alwaysforward")
+    no_answer_forward: Forward | None = group(
+        "Forward when not answered.", x="n", switch="noanswerforward"
     )
-    monitor_mode: Literal["disabled", "extensive", "listen", "whisper", "barge-in"] | None = Field(
-        None, description=wire_doc("monitormode")
+    busy_forward: Forward | None = group("Forward when busy.", x="b", switch="busyforward")
+    allow_monitoring: Switch = wire("allowbeingmonitored", "Allow being monitored.")
+    monitor_mode: Annotated[str | None, MONITOR_MODE] = wire("monitormode")
+    ring_timeout: Annotated[int | None, RING_TIMEOUT] = wire("ringtimeout", "Seconds.")
+    max_call_duration: Annotated[int | str | None, MAX_DURATION] = wire(
+        "maxduration", "Seconds, `unlimited` or `follow-system`."
     )
-    ring_timeout: Literal[15, 30, 60, 120, 300] | None = Field(
-        None, description="Seconds. " + wire_doc("ringtimeout")
-    )
-    max_call_duration: (
-        Literal["follow-system", "unlimited", 60, 300, 600, 900, 1800, 3600, 6000] | None
-    ) = Field(
-        None, description="Seconds, `unlimited` or `follow-system`. " + wire_doc("maxduration")
-    )
-    dnd: bool | None = Field(None, description="Do not disturb. " + wire_doc("dnd"))
-    call_restriction: bool | None = Field(
-        None, description="Outbound call restriction. " + wire_doc("callrestriction")
-    )
-    agent_id: str | None = Field(
-        None, description="Number announced as the agent id. " + wire_doc("agentid")
-    )
-
-
-def _forward_wires(field: str, letter: str, switch: str) -> tuple[Wire, ...]:
-    return (
-        Wire(f"{field}.enabled", switch, ON_OFF),
-        Wire(f"{field}.to", f"{letter}transferto", FORWARD_TO, read=(f"{letter}transfertto",)),
-        # An empty target is a value (no target), so an export can clear one on restore.
-        Wire(f"{field}.extension", f"{letter}transferext"),
-        Wire(f"{field}.prefix", f"{letter}transferprefix"),
-        Wire(f"{field}.number", f"{letter}transfernum"),
-    )
+    dnd: Switch = wire("dnd", "Do not disturb.")
+    call_restriction: Switch = wire("callrestriction", "Outbound call restriction.")
+    agent_id: Text = wire("agentid", "Number announced as the agent id.")
 
 
 class ExtensionKind(NumberedKind):
@@ -161,30 +139,6 @@ class ExtensionKind(NumberedKind):
     id_wire = "extid"
     together = ("always_forward", "no_answer_forward", "busy_forward")
     sensitive = frozenset({"registration.password", "user_password", "voicemail.pin"})
-    wire = (
-        Wire("number", "extnumber"),
-        Wire("name", "username"),
-        Wire("caller_id", "callerid"),
-        Wire("registration.name", "registername"),
-        Wire("registration.password", "registerpassword"),
-        Wire("registration.max_registrations", "maxregistrations", INTEGER),
-        Wire("user_password", "loginpassword"),
-        Wire("email", "email"),
-        Wire("mobile", "mobile", read=("moblie",)),
-        Wire("voicemail.enabled", "hasvoicemail", ON_OFF),
-        Wire("voicemail.pin", "vmsecret"),
-        Wire("voicemail.to_email", "enablevmtoemail", ON_OFF),
-        *_forward_wires("always_forward", "a", "alwaysforward"),
-        *_forward_wires("no_answer_forward", "n", "noanswerforward"),
-        *_forward_wires("busy_forward", "b", "busyforward"),
-        Wire("allow_monitoring", "allowbeingmonitored", ON_OFF),
-        Wire("monitor_mode", "monitormode", MONITOR_MODE),
-        Wire("ring_timeout", "ringtimeout", RING_TIMEOUT),
-        Wire("max_call_duration", "maxduration", MAX_DURATION),
-        Wire("dnd", "dnd", ON_OFF),
-        Wire("call_restriction", "callrestriction", ON_OFF),
-        Wire("agent_id", "agentid", TEXT),
-    )
     read_only = {
         "status": "status",
         "type": "type",
@@ -194,14 +148,25 @@ class ExtensionKind(NumberedKind):
         "enable_mobile": "enablemobile",
         "unselected_outbound_routes": "unselectoutroute",
     }
+    not_read = {
+        "status": "the extension's state now (registered, busy...), not configuration",
+        "type": "the extension's type (SIP), which the API cannot change",
+        "language": "read-only: extension/update has no such key",
+        "ringsimultaneous": "read-only: extension/update has no such key",
+        "mobileprefix": "read-only: extension/update has no such key",
+        "enablemobile": "read-only: extension/update has no such key",
+        "inbound": "a call in progress, not configuration",
+        "outbound": "a call in progress, not configuration",
+        "ext": "a call in progress, not configuration",
+        "unselectoutroute": "the outbound routes the extension is not in: read from the routes",
+        "selectoutroute": "the outbound routes the extension is in: declared on each route",
+    }
     moved = {
         "outbound_routes": "list the extension in each outbound route's `extensions` instead",
         "selectoutroute": "list the extension in each outbound route's `extensions` instead",
     }
 
-    def refs(self, obj: Any) -> list[Any]:
-        from pbxconf.kinds.base import Ref
-
+    def refs(self, obj: Any) -> list[Ref]:
         out = []
         for field in ("always_forward", "no_answer_forward", "busy_forward"):
             forward = getattr(obj, field)
@@ -214,7 +179,3 @@ class ExtensionKind(NumberedKind):
         if field == "user_password" and isinstance(value, str):
             return md5_hex(value)
         return value
-
-
-def md5_hex(text: str) -> str:
-    return hashlib.md5(text.encode("utf-8")).hexdigest()

@@ -2,20 +2,21 @@
 and the whole route; `name` renames), `inroute/delete` (comma list of names).
 
 The destination type is spelled `extrange` by the query and update tables and `exrange`
-by the add table; both decode to `extension_range`, and writes send `extrange`.
+by the add table (lines 1577, 1630): both decode to `extension_range`, and each write
+sends its own table's spelling.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from pbxconf.kinds.base import KindModel, Ref, Wire
-from pbxconf.kinds.fields import SET, Choice
+from pbxconf.kinds.base import KindModel, Ref, is_live
+from pbxconf.kinds.fields import Choice
 from pbxconf.kinds.query import Query
 from pbxconf.kinds.routes import RouteKind
-from pbxconf.kinds.types import Name, wire_doc
+from pbxconf.kinds.types import Name, SomeNames, Text, wire
 
 DEST_TYPE = Choice(
     {
@@ -32,22 +33,8 @@ DEST_TYPE = Choice(
         "outbound_route": "outroute",
         "fax_to_email": "faxtoemail",
     },
-    aliases={"exrange": "extension_range"},
+    on={"inroute/add": {"extension_range": "exrange"}},
 )
-DestType = Literal[
-    "hangup",
-    "extension",
-    "extension_range",
-    "voicemail",
-    "ivr",
-    "ring_group",
-    "queue",
-    "conference",
-    "disa",
-    "callback",
-    "outbound_route",
-    "fax_to_email",
-]
 # Destination types whose target is another managed object.
 TARGET_KIND = {
     "extension": "extension",
@@ -62,16 +49,12 @@ class Destination(BaseModel):
     """Where the route sends calls: a type and, except for hangup, its target."""
 
     model_config = ConfigDict(extra="forbid")
-    type: DestType = Field(description=wire_doc("desttype"))
-    target: str | None = Field(
-        None,
-        description="Extension, IVR or queue number, range `1000-1009`, route name... "
-        + wire_doc("dest"),
-    )
+    type: Annotated[str, DEST_TYPE] = wire("desttype", default=...)
+    target: Text = wire("dest", "Extension, IVR or queue number, range `1000-1009`, route name...")
 
     @model_validator(mode="after")
-    def _target_needed(self) -> Destination:
-        if self.type != "hangup" and not self.target:
+    def _target_needed(self, info: ValidationInfo) -> Destination:
+        if self.type != "hangup" and not self.target and not is_live(info):
             raise ValueError(f"a `{self.type}` destination needs a `target`")
         if self.type == "hangup":
             self.target = None
@@ -81,21 +64,14 @@ class Destination(BaseModel):
 class InboundRoute(KindModel):
     """Where calls arriving on trunks go."""
 
-    name: Name = Field(description="Route name (identity). " + wire_doc("name"))
-    renamed_from: Name | None = Field(None, description="Rename: the route's name on the PBX now.")
-    did: str | None = Field(None, description="DID pattern to match. " + wire_doc("did"))
-    caller_id: str | None = Field(
-        None, description="Caller id pattern to match. " + wire_doc("caller_id")
+    name: Name = wire("name", "Route name (identity).", default=...)
+    renamed_from: Annotated[str, Field(min_length=1)] | None = Field(
+        None, description="Rename: the route's name on the PBX now."
     )
-    trunks: list[Name] = Field(
-        min_length=1, description="Trunks the route listens on (a set). " + wire_doc("trunks")
-    )
-    destination: Destination = Field(description="Where calls go. " + wire_doc("desttype + dest"))
-
-    @model_validator(mode="after")
-    def _trunk_set(self) -> InboundRoute:
-        self.trunks = SET.decode(",".join(self.trunks))
-        return self
+    did: Text = wire("did", "DID pattern to match.")
+    caller_id: Text = wire("caller_id", "Caller id pattern to match.")
+    trunks: SomeNames = wire("trunks", "Trunks the route listens on (a set).", default=...)
+    destination: Destination = Field(description="Where calls go.")
 
 
 class InboundRouteKind(RouteKind):
@@ -107,14 +83,6 @@ class InboundRouteKind(RouteKind):
     prefix = "inroute"
     query = Query("inroute/query", select="name", everything="all", answer=("inroutes",))
     blank = {"did": "", "caller_id": "", "dest": ""}
-    wire = (
-        Wire("name", "name"),
-        Wire("did", "did"),
-        Wire("caller_id", "caller_id"),
-        Wire("trunks", "trunks", SET),
-        Wire("destination.type", "desttype", DEST_TYPE),
-        Wire("destination.target", "dest"),
-    )
 
     def after_decode(self, data: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
         dest = data.get("destination", {})
@@ -123,8 +91,13 @@ class InboundRouteKind(RouteKind):
         return data
 
     def refs(self, obj: Any) -> list[Ref]:
-        out = [Ref("trunk", (t,), f"trunks[{i}]") for i, t in enumerate(obj.trunks)]
+        out = [Ref("trunk", (t,), f"trunks[{i}]") for i, t in enumerate(_names(obj.trunks))]
         kind = TARGET_KIND.get(obj.destination.type)
         if kind and obj.destination.target:
             out.append(Ref(kind, (obj.destination.target,), "destination.target"))
         return out
+
+
+def _names(value: Any) -> list[str]:
+    """A list of names, or none where the PBX holds a value that is not one."""
+    return value if isinstance(value, list) else []

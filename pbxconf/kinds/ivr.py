@@ -12,43 +12,40 @@ from typing import Annotated
 
 from pydantic import Field
 
-from pbxconf.kinds.base import KindModel, NumberedKind, Wire
-from pbxconf.kinds.fields import INTEGER, ON_OFF
+from pbxconf.kinds.base import KindModel, NumberedKind
+from pbxconf.kinds.fields import INTEGER, TEXT
 from pbxconf.kinds.query import Query
-from pbxconf.kinds.types import Number, wire_doc
+from pbxconf.kinds.types import Number, NumberItem, Switch, wire
 
+# Line 2054: no ！$（）/＃；，[]"=<>&'`^%@{} or space (full-width and ASCII), at most 31.
 IvrName = Annotated[
-    str, Field(min_length=1, max_length=31, pattern=r"^[^!$()/#;,\[\]\"=<>&'`^%@{} ]+$")
+    str | None,
+    Field(min_length=1, max_length=31, pattern=r"^[^!$()/#;,\[\]\"=<>&'`^%@{} ！（）＃；，]+$"),
+    TEXT,
 ]
 
 
 class Ivr(KindModel):
     """An IVR. It must already exist on the PBX: the API cannot create one."""
 
-    number: Number = Field(description="IVR number (identity). " + wire_doc("ivrNumber"))
-    renamed_from: Number | None = Field(
+    number: Number = wire("ivrNumber", "IVR number (identity).", default=...)
+    renamed_from: NumberItem | None = Field(
         None, description="Renumber: the number this IVR has on the PBX now."
     )
-    name: IvrName | None = Field(
-        None,
-        description="Up to 31 characters, no spaces or !$()/#;,[]\"=<>&'`^%@{}. "
-        + wire_doc("ivrName"),
+    name: IvrName = wire(
+        "ivrName", "Up to 31 characters, no spaces or !$()/#;,[]\"=<>&'`^%@{} (nor ！（）＃；，)."
     )
-    prompt_repeat: int | None = Field(
-        None, ge=1, le=5, description="Times the prompt plays. " + wire_doc("promptRepeat")
+    prompt_repeat: Annotated[int | None, Field(ge=1, le=5), INTEGER] = wire(
+        "promptRepeat", "Times the prompt plays."
     )
-    response_timeout: int | None = Field(
-        None, ge=1, le=10, description="Seconds. " + wire_doc("responseTimeout")
+    response_timeout: Annotated[int | None, Field(ge=1, le=10), INTEGER] = wire(
+        "responseTimeout", "Seconds."
     )
-    digit_timeout: int | None = Field(
-        None, ge=1, le=10, description="Seconds. " + wire_doc("digitTimeout")
+    digit_timeout: Annotated[int | None, Field(ge=1, le=10), INTEGER] = wire(
+        "digitTimeout", "Seconds."
     )
-    dial_extensions: bool | None = Field(
-        None, description="Callers may dial extensions. " + wire_doc("dialExt")
-    )
-    dial_to_check_voicemail: bool | None = Field(
-        None, description="Callers may check voicemail. " + wire_doc("dialToCheckVoiceMail")
-    )
+    dial_extensions: Switch = wire("dialExt", "Callers may dial extensions.")
+    dial_to_check_voicemail: Switch = wire("dialToCheckVoiceMail", "Callers may check voicemail.")
 
 
 class IvrKind(NumberedKind):
@@ -62,17 +59,13 @@ class IvrKind(NumberedKind):
     may_be_external = True
     update_endpoint = "ivr/update"
     id_wire = "ivrId"  # as the update example writes it
-    wire = (
-        Wire("number", "ivrNumber"),
-        Wire("name", "ivrName"),
-        Wire("prompt_repeat", "promptRepeat", INTEGER),
-        Wire("response_timeout", "responseTimeout", INTEGER),
-        Wire("digit_timeout", "digitTimeout", INTEGER),
-        Wire("dial_extensions", "dialExt", ON_OFF),
-        Wire("dial_to_check_voicemail", "dialToCheckVoiceMail", ON_OFF),
-    )
     read_only = {
         "prompt": "prompt",
         "dial_outbound_routes": "dialOutboundRoutes",
         "selected_routes": "selectedRoutes",
+    }
+    not_read = {
+        "prompt": "read-only: ivr/update has no such key",
+        "dialOutboundRoutes": "read-only: ivr/update has no such key",
+        "selectedRoutes": "read-only: ivr/update has no such key",
     }

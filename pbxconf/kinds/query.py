@@ -47,6 +47,8 @@ class Query:
     # than were asked (older firmware answers a wake-up list query for the first only).
     one_by_one_fallback: bool = False
     grouped: Grouped | None = None
+    # Record keys the manual marks as always answered: an answer without one is wrong.
+    always: tuple[str, ...] = ()
 
     def body(self, keys: Sequence[str] | None = None) -> WireRecord:
         """The request for these identities (None: for every object)."""

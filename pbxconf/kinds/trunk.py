@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Ref, Wire, full
-from pbxconf.kinds.fields import INTEGER, TEXT, DecodeError
+from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Ref, as_held
+from pbxconf.kinds.fields import INTEGER, TEXT, Converter, LiveValue, as_text, sorted_by
 from pbxconf.kinds.query import Query
-from pbxconf.kinds.types import Name, Number, wire_doc
+from pbxconf.kinds.types import Name, NumberItem, wire
 
 
 class Dod(BaseModel):
@@ -26,7 +26,7 @@ class Dod(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: Annotated[str, Field(pattern=r"^[0-9+]+$")]
     name: Annotated[str, Field(min_length=1, pattern=r"^[^,]+$")]
-    extension: Number
+    extension: NumberItem
 
 
 class GroupDod(BaseModel):
@@ -38,102 +38,95 @@ class GroupDod(BaseModel):
     group: Annotated[str, Field(min_length=1, pattern=r"^[^,-]+$")]
 
 
-class DodList:
-    """`"5503301-yeastar-1000,5503302-x-1001"` <-> a sorted list of DOD objects."""
+class DodList(Converter):
+    """`"5503301-yeastar-1000,5503302-x-1001"` <-> a list of DOD objects (a set: sorted by
+    its type). An entry that is not number-name-target keeps the list as the PBX has it."""
 
     def __init__(self, target: str) -> None:
         self.target = target
 
     def decode(self, raw: Any) -> Any:
         items = []
-        for entry in TEXT.decode(raw).split(","):
+        for entry in as_text(raw).split(","):
             entry = entry.strip()
             if not entry:
                 continue
             number, _, rest = entry.partition("-")
             name, _, target = rest.rpartition("-")
             if not (number and name and target):
-                raise DecodeError(f"DOD entry {entry!r} is not number-name-{self.target}")
+                return LiveValue(as_text(raw))
             items.append({"number": number, "name": name, self.target: target})
-        return sorted(items, key=lambda d: (d[self.target], d["number"], d["name"]))
+        return items
 
-    def encode(self, value: Any) -> Any:
+    def encode(self, value: Any, endpoint: str | None = None) -> str:
+        if isinstance(value, LiveValue):
+            return super().encode(value, endpoint)
         return ",".join(f"{d['number']}-{d['name']}-{d[self.target]}" for d in value or [])
 
 
-Port = Annotated[int, Field(ge=1, le=65535)]
+DODS = DodList("extension")
+GROUP_DODS = DodList("group")
+Dods = Annotated[
+    list[Dod] | None,
+    AfterValidator(sorted_by(lambda d: (d.extension, d.number, d.name))),
+    DODS,
+]
+GroupDods = Annotated[
+    list[GroupDod] | None,
+    AfterValidator(sorted_by(lambda d: (d.group, d.number, d.name))),
+    GROUP_DODS,
+]
+Port = Annotated[int, Field(ge=1, le=65535), INTEGER]
+Host = Annotated[str, Field(min_length=1), TEXT]
+Password = Annotated[str | None, Field(min_length=1), TEXT]
 
 
 class TrunkBase(KindModel):
-    name: Name = Field(description="Trunk name (identity). " + wire_doc("trunkname"))
-    renamed_from: Name | None = Field(None, description="Rename: the trunk's name on the PBX now.")
-    dod: list[Dod] | None = Field(
-        None, description="DOD numbers per extension. " + wire_doc("extensionsdod")
+    name: Name = wire("trunkname", "Trunk name (identity).", default=...)
+    renamed_from: Annotated[str, Field(min_length=1)] | None = Field(
+        None, description="Rename: the trunk's name on the PBX now."
     )
-    group_dod: list[GroupDod] | None = Field(
-        None, description="DOD numbers per extension group. " + wire_doc("extensionsgroupdod")
-    )
-
-    # DOD lists are sets: sorted here as decode sorts them, so order never shows as a change.
-    @field_validator("dod")
-    @classmethod
-    def _sort_dod(cls, value: list[Dod] | None) -> list[Dod] | None:
-        return sorted(value, key=lambda d: (d.extension, d.number, d.name)) if value else value
-
-    @field_validator("group_dod")
-    @classmethod
-    def _sort_group_dod(cls, value: list[GroupDod] | None) -> list[GroupDod] | None:
-        return sorted(value, key=lambda d: (d.group, d.number, d.name)) if value else value
+    dod: Dods = wire("extensionsdod", "DOD numbers per extension.")
+    group_dod: GroupDods = wire("extensionsgroupdod", "DOD numbers per extension group.")
 
 
-# The fields the trunk types share, declared once.
-Host = Annotated[str, Field(min_length=1, description="Provider host or IP. " + wire_doc("host"))]
-Domain = Annotated[str, Field(min_length=1, description=wire_doc("domain"))]
-UserName = Annotated[str, Field(min_length=1, description=wire_doc("username"))]
-AuthName = Annotated[str, Field(min_length=1, description=wire_doc("authname"))]
-Password = Annotated[
-    str | None,
-    Field(
-        min_length=1,
-        description="Sensitive; needed to create the trunk, optional to manage an existing one "
-        "(exports with `--secrets redact` leave it out). " + wire_doc("password"),
-    ),
-]
+_PASSWORD_DOC = (
+    "Sensitive; needed to create the trunk, optional to manage an existing one "
+    "(exports with `--secrets redact` leave it out)."
+)
 
 
 class RegisterTrunk(TrunkBase):
     """A trunk that registers to a SIP provider."""
 
-    type: Literal["register"] = Field(description=wire_doc("trunktype"))
-    host: Host
-    port: Port = Field(description=wire_doc("port"))
-    domain: Domain
-    username: UserName
-    auth_name: AuthName
-    password: Password = None
-    from_user: str | None = Field(
-        None,
-        description="From header user; empty if the provider does not support it. "
-        + wire_doc("fromuser"),
+    type: Literal["register"] = wire("trunktype", default=...)
+    host: Host = wire("host", "Provider host or IP.", default=...)
+    port: Port = wire("port", default=...)
+    domain: Host = wire("domain", default=...)
+    username: Host = wire("username", default=...)
+    auth_name: Host = wire("authname", default=...)
+    password: Password = wire("password", _PASSWORD_DOC)
+    from_user: Annotated[str | None, TEXT] = wire(
+        "fromuser", "From header user; empty if the provider does not support it."
     )
 
 
 class PeerTrunk(TrunkBase):
     """A peer-to-peer trunk (no registration)."""
 
-    type: Literal["peer"] = Field(description=wire_doc("trunktype"))
-    host: Host
-    port: Port = Field(description=wire_doc("port"))
-    domain: Domain
+    type: Literal["peer"] = wire("trunktype", default=...)
+    host: Host = wire("host", "Provider host or IP.", default=...)
+    port: Port = wire("port", default=...)
+    domain: Host = wire("domain", default=...)
 
 
 class AccountTrunk(TrunkBase):
     """A trunk another PBX registers to with an account."""
 
-    type: Literal["account"] = Field(description=wire_doc("trunktype"))
-    username: UserName
-    auth_name: AuthName
-    password: Password = None
+    type: Literal["account"] = wire("trunktype", default=...)
+    username: Host = wire("username", default=...)
+    auth_name: Host = wire("authname", default=...)
+    password: Password = wire("password", _PASSWORD_DOC)
 
 
 Trunk = Annotated[RegisterTrunk | PeerTrunk | AccountTrunk, Field(discriminator="type")]
@@ -154,19 +147,7 @@ class TrunkKind(Kind):
     query = Query("siptrunk/query", select="trunkname", everything="all", answer=("trunks",))
     may_be_external = True
     sensitive = frozenset({"password"})
-    wire = (
-        Wire("name", "trunkname"),
-        Wire("type", "trunktype"),
-        Wire("host", "host"),
-        Wire("port", "port", INTEGER),
-        Wire("domain", "domain"),
-        Wire("username", "username"),
-        Wire("auth_name", "authname"),
-        Wire("from_user", "fromuser"),
-        Wire("password", "password"),
-        Wire("dod", "extensionsdod", DodList("extension")),
-        Wire("group_dod", "extensionsgroupdod", DodList("group")),
-    )
+    not_read = {"id": "the PBX's own id of the trunk, kept for its updates"}
 
     def fit(self, data: dict[str, Any]) -> dict[str, Any]:
         allowed = TYPE_FIELDS.get(str(data.get("type")), set(data))
@@ -179,30 +160,33 @@ class TrunkKind(Kind):
         return str(record.get("id", "")) or None
 
     def refs(self, obj: Any) -> list[Ref]:
+        if not isinstance(obj.dod, list):
+            return []
         return [
             Ref("extension", (dod.extension,), f"dod[{i}].extension")
-            for i, dod in enumerate(obj.dod or [])
+            for i, dod in enumerate(obj.dod)
         ]
 
-    def _whole(self, obj: Any) -> dict[str, Any]:
+    def _whole(self, obj: Any, endpoint: str) -> dict[str, Any]:
         # The add and update tables mark every field of the type required: send them all,
         # with the optional ones empty rather than absent.
         body = {"fromuser": "", "extensionsdod": "", "extensionsgroupdod": ""}
         if obj.type != "register":
             body.pop("fromuser")
-        body.update(self.to_wire(full(obj)))
+        body.update(self.to_wire(as_held(obj), endpoint))
         return body
 
     def missing_for_create(self, obj: Any) -> list[str]:
         return ["password"] if obj.type in ("register", "account") and not obj.password else []
 
     def create_calls(self, objs: list[Any]) -> list[ApiCall]:
-        return [self.call("siptrunk/add", self._whole(obj)) for obj in objs]
+        return [self.call("siptrunk/add", self._whole(obj, "siptrunk/add")) for obj in objs]
 
     def update_call(
         self, key: Key, wire_id: str | None, live: Any, merged: Any, changed: Any
     ) -> ApiCall:
-        return self.call("siptrunk/update", {"id": wire_id or "", **self._whole(merged)})
+        body = {"id": wire_id or "", **self._whole(merged, "siptrunk/update")}
+        return self.call("siptrunk/update", body)
 
     def delete_calls(self, doomed: list[tuple[Key, str | None]]) -> list[ApiCall]:
         names = ",".join(key[0] for key, _ in doomed)

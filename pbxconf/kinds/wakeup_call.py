@@ -3,73 +3,70 @@
 extensions; only the first item of `wakeup` is applied), `wakeupcall/update` (`extid` +
 `wakeupid` + the whole item), `wakeupcall/delete` (`extid` + comma list of `wakeupid`).
 
-Identity is extension + time. The tables write `Repeatinterval` and `Prompt`, the examples
-lowercase: decode matches either, writes send lowercase. A `once` alarm is deleted by the
-PBX after it has rung: re-applying a manifest recreates it.
+Identity is extension + time. The tables write `Repeatinterval` and `Prompt`, the request
+examples `repeatinterval` (line 4395) and the query example `prompt`: decode matches any
+case; writes send `repeatinterval` as the request examples do, and `Prompt` as the tables
+do (no request example has it). A `once` alarm is deleted by the PBX after it has rung:
+re-applying a manifest recreates it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
-from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Ref, Wire, full
-from pbxconf.kinds.fields import INTEGER, TEXT, Choice, DecodeError
+from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Ref, as_held, is_live
+from pbxconf.kinds.fields import INTEGER, Choice, Converter, LiveValue, as_text
 from pbxconf.kinds.query import Grouped, Query
-from pbxconf.kinds.types import Number, Time, wire_doc
+from pbxconf.kinds.types import Number, Text, Time, wire
 
 WAKEUP_TYPE = Choice({"once": "onetime", "everyday": "everyday", "custom": "custom"})
-REPEATS = Choice({1: "1", 2: "2", 3: "3"})
+REPEATS = Choice({n: str(n) for n in (1, 2, 3)})
 
 
-class Weekdays:
+class Weekdays(Converter):
     """`"1,3,5"` <-> [1, 3, 5] (0 is Sunday)."""
 
     def decode(self, raw: Any) -> Any:
+        text = as_text(raw)
         try:
-            days = sorted({int(p) for p in TEXT.decode(raw).split(",") if p.strip()})
+            days = sorted({int(p) for p in text.split(",") if p.strip()})
         except ValueError:
-            raise DecodeError(f"weekdays {raw!r} are not numbers 0-6") from None
+            return LiveValue(text)
         return days or None
 
-    def encode(self, value: Any) -> Any:
+    def encode(self, value: Any, endpoint: str | None = None) -> str:
+        if isinstance(value, LiveValue):
+            return super().encode(value, endpoint)
         return ",".join(str(d) for d in value or [])
 
 
 class WakeupCall(KindModel):
     """A wake-up call for one extension at one time of day."""
 
-    extension: Number = Field(description="Extension (identity, with time). " + wire_doc("extid"))
-    time: Time = Field(description="HH:MM, 24-hour (identity, with extension). " + wire_doc("time"))
-    type: Literal["once", "everyday", "custom"] = Field(
-        description="`once` (the PBX deletes it after it rings), `everyday`, or `custom` days. "
-        + wire_doc("type")
+    extension: Number = wire("extid", "Extension (identity, with time).", default=...)
+    time: Time = wire("time", "HH:MM, 24-hour (identity, with extension).", default=...)
+    type: Annotated[str, WAKEUP_TYPE] = wire(
+        "type",
+        "`once` (the PBX deletes it after it rings), `everyday`, or `custom` days.",
+        default=...,
     )
-    weekdays: list[int] | None = Field(
-        None, description="For `custom`: days 0-6, 0 is Sunday. " + wire_doc("weekdays")
+    weekdays: Annotated[list[Annotated[int, Field(ge=0, le=6)]] | None, Weekdays()] = wire(
+        "weekdays", "For `custom`: days 0-6, 0 is Sunday."
     )
-    repeats: Literal[1, 2, 3] | None = Field(
-        None, description="Times it rings. " + wire_doc("repeats")
+    repeats: Annotated[int | None, REPEATS] = wire("repeats", "Times it rings.")
+    repeat_interval: Annotated[int | None, Field(ge=1), INTEGER] = wire(
+        "repeatinterval", "Minutes between rings."
     )
-    repeat_interval: int | None = Field(
-        None, ge=1, description="Minutes between rings. " + wire_doc("repeatinterval")
-    )
-    prompt: str | None = Field(None, description="A custom prompt's name. " + wire_doc("prompt"))
-
-    @field_validator("weekdays")
-    @classmethod
-    def _days(cls, value: list[int] | None) -> list[int] | None:
-        if value is None:
-            return None
-        if any(d < 0 or d > 6 for d in value):
-            raise ValueError("weekdays are 0-6 (0 is Sunday)")
-        return sorted(set(value))
+    prompt: Text = wire("Prompt", "A custom prompt's name.")
 
     @model_validator(mode="after")
-    def _custom_needs_days(self) -> WakeupCall:
-        if self.type == "custom" and not self.weekdays:
+    def _custom_days(self, info: ValidationInfo) -> WakeupCall:
+        if isinstance(self.weekdays, list):
+            self.weekdays = sorted(set(self.weekdays))
+        if self.type == "custom" and not self.weekdays and not is_live(info):
             raise ValueError("a `custom` wake-up call needs `weekdays`")
         return self
 
@@ -94,15 +91,7 @@ class WakeupCallKind(Kind):
         grouped=Grouped(key="extid", items="wakeup"),
     )
     batches_creates = True
-    wire = (
-        Wire("extension", "extid"),
-        Wire("time", "time"),
-        Wire("type", "type", WAKEUP_TYPE),
-        Wire("weekdays", "weekdays", Weekdays()),
-        Wire("repeats", "repeats", REPEATS),
-        Wire("repeat_interval", "repeatinterval", INTEGER),
-        Wire("prompt", "prompt"),
-    )
+    not_read = {"wakeupid": "the PBX's own id of the wake-up call, kept for its updates"}
 
     def fit(self, data: dict[str, Any]) -> dict[str, Any]:
         if data.get("type") != "custom":
@@ -118,8 +107,8 @@ class WakeupCallKind(Kind):
     def refs(self, obj: Any) -> list[Ref]:
         return [Ref("extension", (obj.extension,), "extension")]
 
-    def _item(self, obj: Any) -> dict[str, Any]:
-        item = self.to_wire(full(obj))
+    def _item(self, obj: Any, endpoint: str) -> dict[str, Any]:
+        item = self.to_wire(as_held(obj), endpoint)
         item.pop("extid", None)
         item.setdefault("repeats", "1")  # required by create; the PBX's own default
         return item
@@ -128,7 +117,9 @@ class WakeupCallKind(Kind):
         # One call per distinct alarm: `extid` takes every extension that gets the same one.
         groups: dict[tuple[tuple[str, Any], ...], list[str]] = defaultdict(list)
         for obj in objs:
-            groups[tuple(sorted(self._item(obj).items()))].append(obj.extension)
+            groups[tuple(sorted(self._item(obj, "wakeupcall/create").items()))].append(
+                obj.extension
+            )
         return [
             self.call("wakeupcall/create", {"extid": ",".join(exts), "wakeup": [dict(item)]})
             for item, exts in groups.items()
@@ -137,7 +128,8 @@ class WakeupCallKind(Kind):
     def update_call(
         self, key: Key, wire_id: str | None, live: Any, merged: Any, changed: Any
     ) -> ApiCall:
-        body = {"extid": key[0], "wakeupid": wire_id or "", "wakeup": [self._item(merged)]}
+        item = self._item(merged, "wakeupcall/update")
+        body = {"extid": key[0], "wakeupid": wire_id or "", "wakeup": [item]}
         return self.call("wakeupcall/update", body)
 
     def delete_calls(self, doomed: list[tuple[Key, str | None]]) -> list[ApiCall]:

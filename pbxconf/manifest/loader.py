@@ -22,6 +22,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from pbxconf.bulk import collector_paused
 from pbxconf.kinds import KINDS, Key, Kind
+from pbxconf.kinds.base import declared
+from pbxconf.kinds.fields import MANIFEST_SIDE, PBX_SIDE
 from pbxconf.manifest.desired import Desired
 from pbxconf.manifest.errors import ManifestError, ManifestErrors, Position
 from pbxconf.manifest.files import manifest_files
@@ -297,6 +299,8 @@ class _Loader:
         self.desired.view(kind.name, key)
         if getattr(obj, "protect", None):
             self.desired.protected.add((kind.name, key))
+        if obj.by_hand:
+            self._check_by_hand(name, item, kind.label(key), kind, obj)
         old = getattr(obj, "renamed_from", None)
         if old is not None:
             if not kind.can_rename:
@@ -309,6 +313,30 @@ class _Loader:
                 )
             else:
                 self.desired.renames[(kind.name, key)] = (str(old),)
+
+    def _check_by_hand(self, name: str, item: PosMap, label: str, kind: Kind, obj: Any) -> None:
+        """`by_hand` names fields of the kind, each not also declared as a value."""
+        node = item["by_hand"]
+        known = {w.field for w in kind.wire} - set(kind.key_fields)
+        values = declared(obj)
+        for field in obj.by_hand:
+            at = (
+                key_pos(name, node, field)
+                if isinstance(node, PosMap)
+                else key_pos(name, item, "by_hand")
+            )
+            if field not in known:
+                self.error(
+                    at,
+                    f"{label}.by_hand.{field}",
+                    f"not a field of {kind.title}s{did_you_mean(field, known)}",
+                )
+            elif field in values:
+                self.error(
+                    at,
+                    f"{label}.by_hand.{field}",
+                    "declared twice: as a value and under `by_hand`; keep one",
+                )
 
     def _refuse_unwritable(self, name: str, node: PosMap, label: str, kind: Kind) -> list[str]:
         refused = [key for key in node if key in kind.read_only or key in kind.moved]
@@ -386,7 +414,9 @@ class _Loader:
     ) -> None:
         fields = field_names(model) if isinstance(model, Kind) else set(model.model_fields)
         for problem in err.errors():
-            loc = [p for p in problem["loc"]]
+            if PBX_SIDE in problem["loc"]:
+                continue  # what only an answer can hold: never a manifest's value
+            loc = [p for p in problem["loc"] if p != MANIFEST_SIDE]
             position, path = locate(name, node, loc)
             where = label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
             kind_of = problem["type"]

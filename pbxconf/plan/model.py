@@ -67,6 +67,23 @@ class Change:
         return (self.kind, self.key)
 
 
+@dataclass(frozen=True)
+class ManualStep:
+    """A value the manifests record under `by_hand` that the PBX does not hold: the API
+    cannot write it, so a person sets it in the PBX's web page."""
+
+    kind: str
+    key: Key
+    field: str
+    want: str
+    have: str | None  # None: the object is not on the PBX yet
+
+    def __str__(self) -> str:
+        where = f"{KINDS[self.kind].label(self.key)}.{self.field}"
+        now = "it is not on the PBX yet" if self.have is None else f"the PBX has {self.have!r}"
+        return f"{where}: set {self.want!r} in the PBX's web page ({now}; the API cannot write it)"
+
+
 @dataclass
 class Step:
     """Calls that carry out some changes: usually one call for one change; a batched
@@ -114,6 +131,8 @@ class Plan:
     protected: list[str] = field(default_factory=list)
     # With skip_unreachable: what was set aside, as manual steps for a person.
     skipped: list[str] = field(default_factory=list)
+    # Values the API cannot write that the PBX does not hold (`by_hand`).
+    manual: list[ManualStep] = field(default_factory=list)
     # (kind, key) -> sha256 of the live object (or "absent") for everything the plan
     # depends on; apply refuses a saved plan when any of these differ.
     fingerprints: dict[tuple[str, Key], str] = field(default_factory=dict)
@@ -127,13 +146,22 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
+        """Whether applying it would write anything."""
         return any(c.action != Action.CANNOT for c in self.changes)
+
+    @property
+    def differs(self) -> bool:
+        """Whether the PBX differs from the manifests: changes to apply, or steps to do by
+        hand (what `--detailed-exitcode` reports)."""
+        return self.has_changes or bool(self.manual)
 
     def summary(self) -> str:
         parts = [f"{self.count(a)} to {a}" for a in list(Action)[:4]]
         text = "Plan: " + ", ".join(parts) + "."
         if self.count(Action.CANNOT):
             text += f" {self.count(Action.CANNOT)} cannot be done."
+        if self.manual:
+            text += f" {len(self.manual)} to do by hand."
         unmanaged = sum(self.unmanaged.values())
         if unmanaged:
             text += f" {unmanaged} unmanaged object(s) on the PBX left alone."

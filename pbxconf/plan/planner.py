@@ -14,12 +14,15 @@ from deepdiff import DeepDiff
 
 from pbxconf.bulk import collector_paused
 from pbxconf.kinds import KINDS, Key, Kind
-from pbxconf.kinds.base import full
+from pbxconf.kinds.base import answered, full
+from pbxconf.kinds.fields import Unwritable, as_text
 from pbxconf.manifest import Desired
+from pbxconf.manual.check import check_request
 from pbxconf.plan.model import (
     Action,
     Change,
     FieldChange,
+    ManualStep,
     Plan,
     PlanOptions,
     PlanProblem,
@@ -61,7 +64,24 @@ class _Planner:
         self.plan.changes = ordered
         if not self.plan.errors:
             self.plan.steps = steps_for(ordered, self.merged, self.live)
+            self._check_calls()
         return self.plan
+
+    def _check_calls(self) -> None:
+        """Every call against the manual's tables before anything is sent: a key or value
+        the manual does not name for the endpoint would be a pbxconf bug, and a PBX may
+        ignore it and answer Success."""
+        for step in self.plan.steps:
+            for call in step.calls:
+                for problem in check_request(call.endpoint, call.body):
+                    labels = ", ".join(c.label for c in step.changes)
+                    self.plan.errors.append(
+                        PlanProblem(
+                            f"{labels}: pbxconf would send what the manual does not allow "
+                            f"({problem}); nothing was sent. This is a pbxconf bug: "
+                            "please report it"
+                        )
+                    )
 
     def _add(self, change: Change) -> None:
         self.plan.changes.append(change)
@@ -74,10 +94,18 @@ class _Planner:
         ignored = set(self.desired.settings.ignore_fields.get(kind.section, []))  # type: ignore[call-overload]
         claimed: set[Key] = set()
         for key, want in self.desired.state.objects[kind.name].items():
+            if want.by_hand:
+                self._by_hand(kind, key, want.by_hand, live.get(key))
             if not ignored and key in live and self._unchanged(kind, key, live[key]):
                 claimed.add(key)  # the usual case, kept to the fewest steps
                 continue
             old_key = self.desired.renames.get((kind.name, key))
+            unreadable = self.live.unreadable_of(kind.name, old_key or key)
+            if unreadable is not None:
+                claimed.add(unreadable.key)
+                reason = f"the PBX answered it in a form pbxconf cannot read: {unreadable.reason}"
+                self._add(Change(Action.CANNOT, kind.name, key, reason=reason))
+                continue
             if key in live:
                 claimed.add(key)
                 self._update(kind, key, live[key], want, ignored)
@@ -104,6 +132,10 @@ class _Planner:
         fields, wanted = view.fields, view.wanted
         if ignored:
             wanted = {f: v for f, v in wanted.items() if f not in ignored}
+        # A field the answer left out is unknown, not empty (the manual's examples leave
+        # out a forward's destination while it is off): it is not compared.
+        known = answered(live)
+        wanted = {f: v for f, v in wanted.items() if f in known}
         # The quick check (_unchanged) has been made by the kind's loop where it can tell:
         # here objects are compared by their dump.
         have = full(live)
@@ -121,15 +153,35 @@ class _Planner:
         if fields:
             # Only what changes needs the object as it will be (for its calls and order).
             self.merged[(kind.name, key)] = kind.merge(live, want)
-            self._add(
-                Change(
-                    Action.UPDATE,
-                    kind.name,
-                    key,
-                    fields=fields,
-                    reason="fields differ from the manifests",
-                )
+            change = Change(
+                Action.UPDATE,
+                kind.name,
+                key,
+                fields=fields,
+                reason="fields differ from the manifests",
             )
+            self._add(self._writable(kind, change, key))
+
+    def _writable(self, kind: Kind, change: Change, old_key: Key) -> Change:
+        """The change, or a "cannot" where its write would have to send back a value the
+        PBX holds that the API cannot write (a route's field outside the write enum)."""
+        try:
+            kind.update_call(
+                old_key,
+                self.live.ids[kind.name].get(old_key),
+                self.live.get(kind.name, old_key),
+                self.merged[change.ident],
+                [f.field for f in change.fields] + list(kind.key_fields),
+            )
+        except Unwritable as err:
+            return Change(
+                Action.CANNOT,
+                kind.name,
+                change.key,
+                reason=f"{err}: a {kind.title} update sends every field, so declare the field "
+                "in the manifest (or change it in the PBX's web page)",
+            )
+        return change
 
     def _rename(
         self, kind: Kind, key: Key, old_key: Key, live: Any, want: Any, ignored: set[str]
@@ -147,16 +199,15 @@ class _Planner:
                     f"{key[0]} is already on the PBX"
                 )
             )
-        self._add(
-            Change(
-                Action.RENAME,
-                kind.name,
-                key,
-                old_key=old_key,
-                fields=fields,
-                reason=f"renamed_from {old_key[0]}",
-            )
+        change = Change(
+            Action.RENAME,
+            kind.name,
+            key,
+            old_key=old_key,
+            fields=fields,
+            reason=f"renamed_from {old_key[0]}",
         )
+        self._add(self._writable(kind, change, old_key))
 
     def _create(self, kind: Kind, key: Key, want: Any, old_key: Key | None) -> None:
         if not kind.can_create:
@@ -215,23 +266,53 @@ class _Planner:
         for key in self.live.objects[kind.name]:
             if key in claimed or key in desired:
                 continue
-            if prunes and (kind.name, key) in self.desired.protected:
+            if self.desired.is_external(kind.name, key):
+                unmanaged += 1  # declared to be on the PBX, referenced: never pruned
+            elif prunes and (kind.name, key) in self.desired.protected:
                 self.plan.protected.append(kind.label(key))
+            elif prunes and kind.can_delete and (unsafe := kind.unsafe_name(key)):
+                reason = (
+                    f"on the PBX and in no manifest, but its name {unsafe}: pbxconf never "
+                    "sends it to a delete; delete or rename it in the PBX's web page, or "
+                    "protect it"
+                )
+                self._add(Change(Action.CANNOT, kind.name, key, reason=reason))
             elif prunes and kind.can_delete:
                 reason = "on the PBX, in no manifest, and pruning is on"
                 self._add(Change(Action.DELETE, kind.name, key, reason=reason))
             else:
                 unmanaged += 1
+        renamed = {old for (name, _), old in self.desired.renames.items() if name == kind.name}
+        for record in self.live.unreadable:
+            declared = record.key in renamed or record.key in self.desired.state.objects[kind.name]
+            if record.kind == kind.name and not declared:
+                self.plan.warnings.append(
+                    f"{record.label}: the PBX answered it in a form pbxconf cannot read "
+                    f"({record.reason}); it is left alone"
+                )
         if unmanaged:
             self.plan.unmanaged[kind.section] = unmanaged
 
+    def _by_hand(self, kind: Kind, key: Key, values: dict[str, str], live: Any) -> None:
+        """`by_hand` values the PBX does not hold: steps for a person (the API cannot)."""
+        have = full(live) if live is not None else None
+        for field, want in sorted(values.items()):
+            now = None if have is None else as_text(have.get(field))
+            if now != want:
+                self.plan.manual.append(ManualStep(kind.name, key, field, want, now))
+
     def _externals(self) -> None:
-        """Referenced objects marked external must exist on the PBX."""
+        """Objects marked external that a write references must exist on the PBX. One that
+        only what stays as it is references needs nothing (a PBX may already hold a
+        reference to an object it lacks: the manual's own queue example does)."""
         if not self.desired.external:
             return
         seen: set[tuple[str, Key]] = set()
-        for kind_name, _key, obj in self.desired.state.items():
-            for ref in KINDS[kind_name].refs(obj):
+        for change in list(self.plan.changes):
+            obj = self.merged.get(change.ident)
+            if not change.action.writes or obj is None:
+                continue
+            for ref in KINDS[change.kind].refs(obj):
                 ident = (ref.kind, ref.key)
                 if ident in seen or not self.desired.is_external(*ident):
                     continue
@@ -241,7 +322,8 @@ class _Planner:
                 if self.live.get(*ident) is None:
                     section = KINDS[ref.kind].section
                     reason = (
-                        f"listed under `external: {section}` and referenced, but not on the PBX"
+                        f"listed under `external: {section}` and referenced by "
+                        f"{change.label}, but not on the PBX"
                     )
                     self._add(Change(Action.CANNOT, ref.kind, ref.key, reason=reason))
 

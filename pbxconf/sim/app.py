@@ -26,12 +26,14 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from pbxconf.digest import md5_hex
+from pbxconf.manual.check import check_request
 from pbxconf.sim.clock import SimClock
 from pbxconf.sim.events import EventPusher, report_url
 from pbxconf.sim.faults import FaultBook, FaultRule
 from pbxconf.sim.routes import API_ENDPOINTS
 from pbxconf.sim.spelling import SPELLINGS
-from pbxconf.sim.state import PbxState, SimFailure, md5_hex
+from pbxconf.sim.state import PbxState, SimFailure
 
 CORS = {
     "Access-control-allow-origin": "*",
@@ -57,6 +59,10 @@ class SimSettings:
     lock_seconds: float = 10 * 60
     # Answer a wake-up query for many extensions with the first one only (older firmware).
     single_extension_wakeup_query: bool = False
+    # Take what a forgiving PBX would: keys the manual does not name for the endpoint are
+    # ignored, values outside a field's list taken, required keys not insisted on. By
+    # default the simulator is strict: it refuses what the manual's tables do not allow.
+    lenient: bool = False
 
     def update(self, data: dict[str, Any]) -> None:
         changes = {}
@@ -89,6 +95,20 @@ class CallRecord:
     status: str
     errno: str = ""
     fault: str = ""
+    # Why a call was refused, as the simulator sees it (the PBX answers the errno only).
+    why: str = ""
+
+
+# The errno a PBX answers when a request breaks an endpoint's table: its own "configuring
+# failed" code where the manual's table has one, the generic 10003 elsewhere; a missing
+# required key is 10004 ("some parameters are empty") everywhere.
+CONFIG_FAILED = {
+    "extension/update": "10017",
+    "ivr/update": "10018",
+    "queue/update": "10019",
+    "wakeupcall/create": "10020",
+    "wakeupcall/update": "10020",
+}
 
 
 @dataclass
@@ -173,8 +193,11 @@ class Simulator:
         return self._answer(endpoint, answer)
 
     def _answer(self, endpoint: str, answer: dict[str, Any], fault: str = "") -> Response:
+        why = answer.pop("_why", "")
         self.calls.append(
-            CallRecord(endpoint, str(answer.get("status")), str(answer.get("errno", "")), fault)
+            CallRecord(
+                endpoint, str(answer.get("status")), str(answer.get("errno", "")), fault, why
+            )
         )
         return PbxJsonResponse(answer, headers=CORS)
 
@@ -211,10 +234,16 @@ class Simulator:
         now = self.clock.now()
         if route.write and now - self.last_write < self.settings.write_interval:
             return _failed("10025")
+        if not self.settings.lenient:
+            problems = check_request(endpoint, body)
+            if problems:
+                missing = any(p.kind == "missing" for p in problems)
+                errno = "10004" if missing else CONFIG_FAILED.get(endpoint, "10003")
+                return _failed(errno, "; ".join(str(p) for p in problems))
         try:
             answer = route.handler(self, body)
         except SimFailure as failure:
-            return _failed(failure.errno)
+            return _failed(failure.errno, failure.why)
         changes = answer.pop("_changes", [])
         if route.write:
             self.last_write = now
@@ -420,8 +449,9 @@ class PbxJsonResponse(JSONResponse):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
-def _failed(errno: str) -> dict[str, Any]:
-    return {"status": "Failed", "errno": errno}
+def _failed(errno: str, why: str = "") -> dict[str, Any]:
+    """A refusal; `_why` is the simulator's own note for its call log, never answered."""
+    return {"status": "Failed", "errno": errno, **({"_why": why} if why else {})}
 
 
 class TruncatedResponse(Response):

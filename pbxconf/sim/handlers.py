@@ -83,7 +83,7 @@ class UnselectedRoutes:
 
 
 def extension_update(sim: Simulator, body: Record) -> Record:
-    return {"_changes": sim.state.update_extension(body)}
+    return {"_changes": sim.state.update_extension(body, strict=not sim.settings.lenient)}
 
 
 # Nothing registers with a simulated provider; a peer trunk needs no registration.
@@ -143,11 +143,11 @@ def outroute_query(sim: Simulator, body: Record) -> Record:
 
 
 def outroute_add(sim: Simulator, body: Record) -> Record:
-    return {"_changes": sim.state.add_outroute(body)}
+    return {"_changes": sim.state.add_outroute(body, strict=not sim.settings.lenient)}
 
 
 def outroute_update(sim: Simulator, body: Record) -> Record:
-    return {"_changes": sim.state.update_outroute(body)}
+    return {"_changes": sim.state.update_outroute(body, strict=not sim.settings.lenient)}
 
 
 def outroute_delete(sim: Simulator, body: Record) -> Record:
@@ -188,8 +188,8 @@ def wakeupcall_query(sim: Simulator, body: Record) -> Record:
 
 
 def wakeupcall_update(sim: Simulator, body: Record) -> Record:
-    return {"_changes": sim.state.update_wakeup(body)}
+    return {"_changes": sim.state.update_wakeup(body, strict=not sim.settings.lenient)}
 
 
 def wakeupcall_delete(sim: Simulator, body: Record) -> Record:
-    return {"_changes": sim.state.delete_wakeups(body)}
+    return {"_changes": sim.state.delete_wakeups(body, strict=not sim.settings.lenient)}

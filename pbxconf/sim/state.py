@@ -15,11 +15,12 @@ request") and 10004 for a missing required parameter, as the table's generic cod
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from pbxconf.digest import md5_hex
 
 Record = dict[str, Any]
 STATE_FORMAT_VERSION = 1
@@ -61,15 +62,13 @@ TRUNK_REQUIRED = {
 }
 TRUNK_OPTIONAL = {"register": ("fromuser",), "peer": (), "account": ()}
 QUEUE_STRATEGIES = ("Ring All", "Least Recent", "Fewest Calls", "Random", "Rrmemory", "Linear")
+# The update table's lists (lines 2222, 2244): failover says `Hangup` ... `Dial by name`,
+# breakout `Hang up` ... `Dial by Name`. A lenient PBX takes either spelling for both.
+_QUEUE_TARGETS = ("Extension", "Voicemail", "IVR", "Ring Group", "Queue", "Conference")
 QUEUE_ACTIONS = (
     "Hangup",
     "Hang up",
-    "Extension",
-    "Voicemail",
-    "IVR",
-    "Ring Group",
-    "Queue",
-    "Conference",
+    *_QUEUE_TARGETS,
     "Fax to Email",
     "Dial by name",
     "Dial by Name",
@@ -143,9 +142,9 @@ QUEUE_WRITABLE = (
     "joinempty",
     "leavewhenempty",
     "announcepos",
-    "announcefreq",
+    "announcerefreq",
     "announceholdtime",
-    "userannouncefreq",
+    "userannouncerefreq",
     "breakoutkey",
     "breakoutaction",
     "breakoutdest",
@@ -170,10 +169,6 @@ class ConfigChange:
     type: str  # "extension" | "trunk"
     key: str  # extension number or trunk name
     operation: str  # "add" | "del" | "update"
-
-
-def md5_hex(text: str) -> str:
-    return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
 def split_list(value: Any) -> list[str]:
@@ -278,15 +273,15 @@ def default_queue(number: str) -> Record:
         "ringinuse": "on",
         "retry": "10",
         "musiconhold": "[None]",
-        "maxwaittime": "300",
+        "maxwaittime": "30",  # as the query example answers (line 2186)
         "joinempty": "on",
         "leavewhenempty": "on",
         "joinannounce": "[None]",
         "announcepos": "off",
-        "announcefreq": "15",
+        "announcerefreq": "15",
         "announceholdtime": "on",
         "userannounce": "[None]",
-        "userannouncefreq": "60",
+        "userannouncerefreq": "60",
         "breakoutkey": "0",
         "breakoutaction": "Hang up",
         "breakoutdest": "",
@@ -373,7 +368,7 @@ class PbxState:
                 full = default_ivr(str(rec["ivrnumber"])) | _stringify(rec)
                 state.ivrs[full["ivrnumber"]] = full
             for rec in data.get("queues", []):
-                full = default_queue(str(rec["queuenumber"])) | _stringify(rec)
+                full = default_queue(str(rec["queuenumber"])) | _queue_keys(_stringify(rec))
                 state.queues[full["queuenumber"]] = full
             for kind in ("trunks", "inroutes", "outroutes"):
                 table = getattr(state, kind)
@@ -395,6 +390,12 @@ class PbxState:
 
     def copy(self) -> PbxState:
         return copy.deepcopy(self)
+
+    def _taken_id(self, kind: str, record_id: str) -> None:
+        """An id given from outside (a state file, an edit by hand) is never handed out
+        again."""
+        if record_id.isdigit():
+            self.next_ids[kind] = max(self.next_ids.get(kind, 0), int(record_id))
 
     def _new_id(self, kind: str) -> str:
         self.next_ids[kind] = self.next_ids.get(kind, 0) + 1
@@ -435,7 +436,7 @@ class PbxState:
         wanted = split_list(extids)
         return [dict(self.extensions[n]) for n in wanted if n in self.extensions]
 
-    def update_extension(self, body: Record) -> list[ConfigChange]:
+    def update_extension(self, body: Record, strict: bool = True) -> list[ConfigChange]:
         extid = _text(body, "extid")
         if not extid:
             raise SimFailure("10004", "extid is required")
@@ -450,6 +451,8 @@ class PbxState:
             if tt in body:
                 changes[canonical] = _text(body, tt)
         self._check_extension_fields(changes)
+        if strict:
+            self._check_custom_numbers(self.extensions[extid] | changes)
         new_number = _text(body, "extnumber") or extid
         if new_number != extid:
             if not new_number.isdigit():
@@ -485,6 +488,14 @@ class PbxState:
         if new_number != extid:
             self._renumber_extension(extid, new_number)
         return [ConfigChange("extension", new_number, "update")]
+
+    def _check_custom_numbers(self, record: Record) -> None:
+        """The update table: forwarding to a Custom Number needs the number (不为空, lines
+        1123, 1136)."""
+        for prefix in "anb":
+            custom = record.get(f"{prefix}transferto") == "Custom Number"
+            if custom and not record.get(f"{prefix}transfernum"):
+                raise SimFailure("10017", f"{prefix}transfernum is empty for Custom Number")
 
     def _check_extension_fields(self, changes: Record) -> None:
         for key in (
@@ -731,8 +742,10 @@ class PbxState:
     def query_outroutes(self, names: str) -> list[Record]:
         return self._query_routes(self.outroutes, names)
 
-    def _outroute_record(self, body: Record) -> Record:
+    def _outroute_record(self, body: Record, strict: bool = True) -> Record:
         _require(body, ("name", "trunks"))
+        if strict:
+            _require(body, ("prefix",))  # an empty pattern matches nothing
         if "prefix" not in body or "extensions" not in body:
             raise SimFailure("10004", "prefix and extensions are required")
         extensions = split_list(_text(body, "extensions"))
@@ -752,16 +765,16 @@ class PbxState:
             "extensionsgroup": ",".join(split_list(_text(body, "extensionsgroup"))),
         }
 
-    def add_outroute(self, body: Record) -> list[ConfigChange]:
-        record = self._outroute_record(body)
+    def add_outroute(self, body: Record, strict: bool = True) -> list[ConfigChange]:
+        record = self._outroute_record(body, strict)
         if self._route_by_name(self.outroutes, record["name"]):
             raise SimFailure("10003", f"an outbound route named {record['name']} exists")
         record = {"id": self._new_id("outroutes"), **record}
         self.outroutes[record["id"]] = record
         return []
 
-    def update_outroute(self, body: Record) -> list[ConfigChange]:
-        return self._update_route(self.outroutes, body, self._outroute_record)
+    def update_outroute(self, body: Record, strict: bool = True) -> list[ConfigChange]:
+        return self._update_route(self.outroutes, body, lambda b: self._outroute_record(b, strict))
 
     def delete_outroutes(self, names: str) -> list[ConfigChange]:
         targets = self._select_for_delete(self.outroutes, "name", names)
@@ -853,8 +866,8 @@ class PbxState:
             "wrapuptime": QUEUE_TENS,
             "retry": QUEUE_TENS,
             "maxwaittime": QUEUE_MAX_WAIT,
-            "announcefreq": QUEUE_FREQS,
-            "userannouncefreq": QUEUE_FREQS,
+            "announcerefreq": QUEUE_FREQS,
+            "userannouncerefreq": QUEUE_FREQS,
             "breakoutkey": QUEUE_BREAKOUT_KEYS,
             "ringinuse": ON_OFF,
             "joinempty": ON_OFF,
@@ -961,8 +974,16 @@ class PbxState:
             {"extid": ext, "wakeup": [dict(w) for w in self.wakeups.get(ext, [])]} for ext in exts
         ]
 
-    def update_wakeup(self, body: Record) -> list[ConfigChange]:
-        (ext,) = self._wakeup_exts(_text(body, "extid"))[:1]
+    def _one_extension(self, extid: str, strict: bool) -> str:
+        """Update and delete act on one extension (`extid` Int, lines 4497, 4553): a strict
+        PBX refuses a comma list, a lenient one acts on the first and says Success."""
+        exts = self._wakeup_exts(extid)
+        if strict and len(exts) > 1:
+            raise SimFailure("10006", f"extension {extid!r} is not one extension")
+        return exts[0]
+
+    def update_wakeup(self, body: Record, strict: bool = True) -> list[ConfigChange]:
+        ext = self._one_extension(_text(body, "extid"), strict)
         wakeupid = _text(body, "wakeupid")
         items = body.get("wakeup")
         if not wakeupid or not isinstance(items, list) or not items:
@@ -977,8 +998,8 @@ class PbxState:
         current.update({"wakeupid": wakeupid, **item})
         return []
 
-    def delete_wakeups(self, body: Record) -> list[ConfigChange]:
-        (ext,) = self._wakeup_exts(_text(body, "extid"))[:1]
+    def delete_wakeups(self, body: Record, strict: bool = True) -> list[ConfigChange]:
+        ext = self._one_extension(_text(body, "extid"), strict)
         ids = body.get("wakeupid")
         current = self.wakeups.get(ext, [])
         if ids is None:
@@ -1012,7 +1033,7 @@ class PbxState:
             full = default_ivr(record["ivrnumber"]) | record
             self.ivrs[full["ivrnumber"]] = full
         elif kind == "queue":
-            full = default_queue(record["queuenumber"]) | record
+            full = default_queue(record["queuenumber"]) | _queue_keys(record)
             self.queues[full["queuenumber"]] = full
         elif kind in ("trunk", "inroute", "outroute"):
             table: dict[str, Record] = getattr(self, kind + "s")
@@ -1026,10 +1047,12 @@ class PbxState:
                 None,
             )
             record_id = record.get("id") or (existing or {}).get("id") or self._new_id(kind + "s")
+            self._taken_id(kind + "s", record_id)
             table[record_id] = {**record, "id": record_id}
         elif kind == "wakeup":
             ext = record.pop("extid")
             record.setdefault("wakeupid", self._new_id("wakeups"))
+            self._taken_id("wakeups", record["wakeupid"])
             self.wakeups.setdefault(ext, []).append(record)
 
     def admin_delete(self, kind: str, key: str) -> bool:
@@ -1053,6 +1076,15 @@ class PbxState:
 def _stringify(record: Record) -> Record:
     """The PBX sends every number as a string; state files may be written by hand."""
     return {k: (v if isinstance(v, (str, list, dict)) else str(v)) for k, v in record.items()}
+
+
+# Queue keys that state files written before the update table's spellings were followed
+# may hold: the old key -> the update table's (line 2237-2239).
+_LEGACY_QUEUE_KEYS = {"announcefreq": "announcerefreq", "userannouncefreq": "userannouncerefreq"}
+
+
+def _queue_keys(record: Record) -> Record:
+    return {_LEGACY_QUEUE_KEYS.get(k, k): v for k, v in record.items()}
 
 
 def _replace_in_list(value: Any, old: str, new: str) -> str:

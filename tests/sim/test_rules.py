@@ -162,12 +162,15 @@ def test_variant_spellings(sim: Simulator, admin: httpx.Client) -> None:
     sim.state.update_queue({"queueid": "6700", "agents": "1000", "failoveraction": "Hang up"})
     sim.state.create_wakeup({"extid": "1000", "wakeup": [{"time": "07:00", "type": "everyday"}]})
     (ext,) = handlers.extension_query(sim, {"extid": "1000"})["extinfos"]
-    assert "mobile" in ext and "moblie" not in ext and "atransfertto" in ext
+    # Forwarding keys of a forward that is off are left out, as the manual's example does.
+    assert "mobile" in ext and "moblie" not in ext and "ntransfertto" in ext
+    assert "atransfertto" not in ext and "atransferto" not in ext
     (ivr,) = handlers.ivr_query(sim, {})["ivr"]
     assert ivr["ivrNumber"] == "6500" and "promptRepeat" in ivr
     (queue,) = handlers.queue_query(sim, {})["queues"]
-    assert queue["queuename"] == "6700" and queue["agents"] == "1000"
-    assert queue["failoveraction"] == "Hangup" and "announcefreq" in queue
+    assert queue["queueenname"] == "6700" and queue["agents"] == "1000"
+    assert queue["failoveraction"] == "Hangup" and "announcerefreq" in queue
+    assert "announcholdtime" in queue and "failoverdest" not in queue
     (group,) = handlers.wakeupcall_query(sim, {"extid": "1000"})["wakeups"]
     assert "Repeatinterval" in group["wakeup"][0] and "Prompt" in group["wakeup"][0]
 
