@@ -19,7 +19,7 @@ from typing import Any
 from pbxconf.api import ApiError, PbxClient, ProtocolError
 from pbxconf.bulk import collector_paused
 from pbxconf.errors import PbxconfError
-from pbxconf.kinds import KINDS, Kind
+from pbxconf.kinds import KINDS, Key, Kind
 from pbxconf.kinds.fields import DecodeError
 from pbxconf.kinds.query import AnswerShapeError
 from pbxconf.state import State, Unreadable
@@ -63,6 +63,8 @@ async def _query(
     try:
         answer = await client.call(query.endpoint, query.body(keys), write=False, sent=sent)
         records = query.records(answer)
+        if keys is not None:
+            query.check_asked(records, keys, kind.identity_of)
         if not query.one_by_one_fallback or keys is None or len(keys) == 1:
             return records
         answered = query.answered(answer)
@@ -215,6 +217,8 @@ async def _decode_into(
     records: list[WireRecord],
     between: Callable[[], Awaitable[None]],
 ) -> None:
+    seen = state.objects[kind.name]
+    twice: list[Key] = []
     for index, record in enumerate(records):
         if index % DECODE_SLICE == DECODE_SLICE - 1:
             await between()
@@ -225,12 +229,21 @@ async def _decode_into(
                 f"{kind.describe_record(record)} pbxconf cannot read: it does not say "
                 f"which {kind.title} it is (no {', '.join(_identity_keys(kind))})"
             )
+        if key in seen or state.unreadable_of(kind.name, key):
+            twice.append(key)  # which copy is the PBX's truth? Neither becomes a plan.
+            continue
         try:
             obj = kind.decode(record)
         except DecodeError as err:
             state.unreadable.append(Unreadable(kind.name, key, str(err)))
             continue
         state.add(kind.name, obj, kind.wire_id(record))
+    if twice:
+        labels = ", ".join(kind.label(key) for key in sorted(set(twice))[:10])
+        raise LiveReadError(
+            f"{kind.query.endpoint}: the PBX answered the same {kind.title} more than once "
+            f"({labels}); pbxconf cannot tell which is the PBX's, so it plans nothing"
+        )
 
 
 def _identity_keys(kind: Kind) -> list[str]:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from pbxconf import session as session_module
-from pbxconf.api import ApiError, PbxClient
+from pbxconf.api import ApiError, PbxClient, PbxError
 from pbxconf.kinds import KINDS
-from pbxconf.live import read_live
+from pbxconf.live import LiveReadError, read_live
 from pbxconf.manifest import Desired
 from pbxconf.plan import Plan, PlanOptions
 from pbxconf.session import plan_and_log_out
@@ -160,3 +160,83 @@ def test_a_failed_query_stops_the_read_and_leaves_nothing_running() -> None:
     gc.collect()  # a task whose exception nobody read would be reported here
     assert loop_errors == []
     assert gc.isenabled()
+
+
+# ---- answers that are wrong stop the read: never a plan built on them ----------------
+
+
+def _answers(body_for: dict[str, Any]) -> Any:
+    """A PBX answering each endpoint with the given body (login and logout succeed)."""
+    import httpx
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        endpoint = request.url.path.removeprefix("/api/v1.1.0/")
+        if endpoint == "login":
+            return httpx.Response(
+                200, json={"status": "Success", "token": "t", "refreshtoken": "r"}
+            )
+        body = body_for.get(endpoint, {"status": "Success"})
+        return httpx.Response(200, json=body(request) if callable(body) else body)
+
+    return httpx.MockTransport(handle)
+
+
+EMPTY = {
+    "extension/query": {"status": "Success", "extinfos": [{"extnumber": "1000"}]},
+    "siptrunk/query": {"status": "Success", "trunks": []},
+    "inroute/query": {"status": "Success", "inroutes": []},
+    "outroute/query": {"status": "Success", "outroutes": []},
+    "ivr/query": {"status": "Success", "ivr": []},
+    "queue/query": {"status": "Success", "queues": []},
+    "wakeupcall/query": {"status": "Success", "wakeups": [{"extid": "1000", "wakeup": []}]},
+}
+
+
+def _read(**answers: Any) -> Any:
+    async def run() -> Any:
+        async with PbxClient(
+            "http://pbx.test", "api", "x", transport=_answers({**EMPTY, **answers})
+        ) as pbx:
+            return await read_live(pbx)
+
+    return asyncio.run(run())
+
+
+def test_the_same_object_twice_in_an_answer_is_an_error_naming_it() -> None:
+    trunk = {
+        "trunkname": "carrier",
+        "trunktype": "peer",
+        "host": "h",
+        "port": "5060",
+        "domain": "d",
+    }
+    twice = {"status": "Success", "trunks": [trunk, {**trunk, "host": "other"}]}
+    with pytest.raises(
+        LiveReadError, match=r"the same SIP trunk more than once \(trunks\[name=carrier\]\)"
+    ):
+        _read(**{"siptrunk/query": twice})
+
+
+def test_a_wakeup_group_without_its_list_is_an_error_not_none() -> None:
+    # Read as "no wake-up calls", an export would drop them all and exit 0.
+    for group in ({"extid": "1000"}, {"extid": "1000", "wakeup": None}):
+        with pytest.raises(PbxError, match=r"the group for extid 1000 has no `wakeup` list"):
+            _read(**{"wakeupcall/query": {"status": "Success", "wakeups": [group]}})
+
+
+def test_records_of_objects_not_asked_for_are_refused() -> None:
+    other = {"extid": "1001", "wakeup": [{"wakeupid": "1", "time": "07:00", "type": "everyday"}]}
+    answer = {"status": "Success", "wakeups": [{"extid": "1000", "wakeup": []}, other]}
+    with pytest.raises(PbxError, match="the answer holds 1001, which were not asked for"):
+        _read(**{"wakeupcall/query": answer})
+
+
+def test_a_key_the_manual_says_is_always_answered_must_be_there() -> None:
+    # "查询队列时此参数为必须返回参数" (line 2136): a queue always answers idannouncement.
+    queue = {"queuenumber": "6700", "queuename": "Sales"}
+    with pytest.raises(PbxError, match="lack `idannouncement`, which the manual says is always"):
+        _read(**{"queue/query": {"status": "Success", "queues": [queue]}})
+    live = _read(
+        **{"queue/query": {"status": "Success", "queues": [{**queue, "idannouncement": ""}]}}
+    )
+    assert ("6700",) in live.objects["queue"]

@@ -57,19 +57,36 @@ class Query:
         return {self.select: ",".join(keys)}
 
     def records(self, answer: WireRecord) -> list[WireRecord]:
-        """The records of an answer; each grouped record carries its group's identity."""
+        """The records of an answer; each grouped record carries its group's identity.
+        AnswerShapeError for an answer the manual's shape does not explain: a group
+        without its list (never read as "none"), a record without a key the manual says
+        is always answered."""
         found = self._list(answer, self.answer)
-        if self.grouped is None:
-            return found
+        if self.grouped is not None:
+            found = self._ungroup(found)
+        for key in self.always:
+            missing = [r for r in found if not any(str(k).lower() == key for k in r)]
+            if missing:
+                raise AnswerShapeError(
+                    f"{len(missing)} record(s) of the answer lack `{key}`, which the manual "
+                    "says is always answered"
+                )
+        return found
+
+    def _ungroup(self, groups: list[WireRecord]) -> list[WireRecord]:
+        assert self.grouped is not None
+        key, items_key = self.grouped.key, self.grouped.items
         out = []
-        for group in found:
-            items = group.get(self.grouped.items, [])
-            if items is None:
-                items = []
-            if not isinstance(items, list):
-                raise AnswerShapeError(f"a `{self.grouped.items}` entry is not a list")
-            ident = str(group.get(self.grouped.key))
-            out += [{**item, self.grouped.key: ident} for item in items if isinstance(item, dict)]
+        for group in groups:
+            ident = group.get(key)
+            if not isinstance(ident, (str, int)) or isinstance(ident, bool) or ident == "":
+                raise AnswerShapeError(f"a group of the answer has no `{key}`")
+            items = group.get(items_key)
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise AnswerShapeError(
+                    f"the group for {key} {ident} has no `{items_key}` list of objects"
+                )
+            out += [{**item, key: str(ident)} for item in items]
         return out
 
     def answered(self, answer: WireRecord) -> set[str]:
@@ -78,6 +95,25 @@ class Query:
             return set()
         key = self.grouped.key
         return {str(group.get(key)) for group in self._list(answer, self.answer)}
+
+    def check_asked(self, records: list[WireRecord], keys: Sequence[str], identity: Any) -> None:
+        """An answer to a query for some identities holds those only: a record of another
+        would be written back to the wrong object. `identity` reads a record's first
+        identity field (for grouped records, the group's)."""
+        asked = set(keys)
+        other = sorted(
+            {str(i) for r in records if (i := self._first_identity(r, identity)) not in asked}
+        )
+        if other:
+            raise AnswerShapeError(
+                f"the answer holds {', '.join(other[:5])}, which were not asked for"
+            )
+
+    def _first_identity(self, record: WireRecord, identity: Any) -> Any:
+        if self.grouped is not None:
+            return record.get(self.grouped.key)
+        key = identity(record)
+        return key[0] if key else None
 
     def _list(self, answer: WireRecord, keys: tuple[str, ...]) -> list[WireRecord]:
         key = next((k for k in keys if k in answer), keys[0])
