@@ -21,6 +21,7 @@ import httpx
 from pbxconf.api import ClientSettings, PbxClient
 from pbxconf.errors import UsageError
 from pbxconf.files import OutputError, cannot_write, write_whole
+from pbxconf.redact import mask, without_userinfo
 
 if TYPE_CHECKING:  # the simulator is imported only by the commands that run it
     from pbxconf.sim.state import PbxState
@@ -50,7 +51,7 @@ class Connection:
     def describe(self) -> str:
         if self.sim:
             return f"the built-in simulator ({self.sim_state or 'factory state'})"
-        return self.url or "?"
+        return without_userinfo(self.url) if self.url else "?"
 
 
 def is_loopback_host(host: str) -> bool:
@@ -84,6 +85,9 @@ def check_connection(conn: Connection) -> list[str]:
         raise ConnectError("no API username: pass --username or set PBXCONF_USERNAME")
     if conn.password is None:
         raise ConnectError("no API password: pass --password or set PBXCONF_PASSWORD")
+    if conn.ca_bundle and conn.insecure:
+        # One says "verify against this CA", the other "verify nothing": which was meant?
+        raise ConnectError("--insecure and --ca-bundle contradict each other: give one")
     if conn.ca_bundle:
         _check_ca_bundle(conn.ca_bundle)
     assert parts.hostname is not None
@@ -104,14 +108,23 @@ def check_connection(conn: Connection) -> list[str]:
 def _url_parts(url: str) -> SplitResult:
     """The URL's parts, or ConnectError where it is not one a PBX can be reached at."""
     example = "like https://pbx.example.com"
+    shown = without_userinfo(url)
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not 0-65535
         httpx.URL(url)  # what the client will make of it
     except (ValueError, httpx.InvalidURL) as err:
-        raise ConnectError(f"--url {url!r} is not a valid URL ({err}), {example}") from None
+        raise ConnectError(
+            f"--url {shown!r} is not a valid URL ({mask(str(err))}), {example}"
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConnectError(f"--url {url!r} is not an http(s) URL {example}")
+        raise ConnectError(f"--url {shown!r} is not an http(s) URL {example}")
+    if parts.username is not None or parts.password is not None:
+        # The API takes its credentials in the login call; in the URL they would print.
+        raise ConnectError(
+            f"--url {shown!r}: give the API username and password with --username and "
+            "--password (or PBXCONF_USERNAME, PBXCONF_PASSWORD), not in the URL"
+        )
     return parts
 
 

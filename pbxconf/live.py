@@ -190,11 +190,13 @@ class _Reading:
                     await pending
 
     async def stop(self) -> None:
-        """Cancel what is still running (after a failure), and wait until it has ended."""
+        """Cancel what is still running (after a failure), wait until it has ended, and
+        take every query's failure: one is reported, the others would be logged as never
+        retrieved."""
         pending = [q for q in self.queries if not q.done()]
         for query in pending:
             query.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(*self.queries, return_exceptions=True)
 
 
 async def until_sent(sent: asyncio.Event, call: asyncio.Future[Any]) -> None:

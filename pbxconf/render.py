@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from pbxconf import __version__
 from pbxconf.kinds import KINDS, ApiCall
 from pbxconf.plan import Action, Change, FieldChange, Plan
+from pbxconf.text import printable, printable_json
 
 MASK = "(sensitive)"
 MANUAL_HEADING = "To do by hand in the PBX's web page (the API cannot write these values):"
@@ -40,7 +41,7 @@ def _value_text(value: Any, sensitive: bool) -> str:
     value = shown(value, sensitive)
     if value == MASK:
         return MASK
-    return "(unset)" if value is None else json.dumps(value, ensure_ascii=False)
+    return "(unset)" if value is None else printable(json.dumps(value, ensure_ascii=False))
 
 
 def _field_line(change: FieldChange, action: Action) -> str:
@@ -113,7 +114,7 @@ def render_calls(calls: list[ApiCall]) -> str:
     """`apply --dry-run`: the exact calls, secrets masked."""
     lines = [
         f"{i}. POST /api/v1.1.0/{call.endpoint}\n   "
-        + json.dumps(call.masked_body(), ensure_ascii=False, sort_keys=True)
+        + printable(json.dumps(call.masked_body(), ensure_ascii=False, sort_keys=True))
         for i, call in enumerate(calls, 1)
     ]
     return "\n".join(lines) + ("\n" if lines else "")
@@ -246,7 +247,9 @@ def plan_to_json_model(plan: Plan, target: str) -> JsonPlan:
 
 def render_json(plan: Plan, target: str) -> str:
     model = plan_to_json_model(plan, target)
-    return json.dumps(model.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    # A control character a PBX answered becomes its \u escape: the same JSON string.
+    text = json.dumps(model.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    return printable_json(text) + "\n"
 
 
 def plan_output_schema() -> dict[str, Any]:
@@ -318,7 +321,7 @@ _MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 def _md_text(text: str) -> str:
     """Plain text in Markdown: every character it could read as markup, backslashed."""
-    return _MD_PUNCTUATION.sub(r"\\\1", text)
+    return _MD_PUNCTUATION.sub(r"\\\1", printable(text))
 
 
 def _longest_backtick_run(text: str) -> int:
@@ -328,6 +331,7 @@ def _longest_backtick_run(text: str) -> int:
 def _md_code(text: str, cell: bool = False) -> str:
     """Text as inline code whatever backticks it holds (a longer fence; CommonMark), with
     `|` escaped in a table cell (GitHub splits cells on it even inside code)."""
+    text = printable(text)
     fence = "`" * (_longest_backtick_run(text) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     code = f"{fence}{pad}{text}{pad}{fence}"

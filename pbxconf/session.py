@@ -49,11 +49,14 @@ async def plan_and_log_out(
             await closing[0]
 
 
-async def replan_saved(client: PbxClient, saved: SavedPlan, desired: Desired, target: str) -> Plan:
-    """The saved plan made again against the PBX as it is now; StalePlan where the
-    manifests, the secrets or the PBX changed since it was saved."""
+async def replan_saved(
+    client: PbxClient, saved: SavedPlan, desired: Desired, target: str
+) -> tuple[Plan, State]:
+    """The saved plan made again against the PBX as it is now, with the live State it
+    was made from; StalePlan where the manifests, the secrets or the PBX changed since it
+    was saved."""
     check_manifests_unchanged(saved, desired)
     live = await read_live(client)
     plan = make_plan(desired, live, saved_options(saved))
     check_live_unchanged(saved, plan, live, target)
-    return plan
+    return plan, live

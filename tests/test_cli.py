@@ -96,6 +96,26 @@ def test_ca_bundle_that_is_not_pem_is_a_usage_error(tmp_path: Path) -> None:
         (("--sim", "--timeout", "inf"), "--timeout must be a finite number of seconds above 0"),
         (("--sim", "--write-interval", "nan"), "--write-interval must be a finite number"),
         (("--sim", "--write-interval", "inf"), "--write-interval must be a finite number"),
+        # It warned "NOT verified" and then verified against the bundle.
+        (
+            (
+                "--url",
+                "https://p",
+                "--username",
+                "a",
+                "--password",
+                "b",
+                "--insecure",
+                "--ca-bundle",
+                "/nope",
+            ),
+            "--insecure and --ca-bundle contradict each other: give one",
+        ),
+        # Credentials in the URL would print with it.
+        (
+            ("--url", "https://api:hunter2@pbx.example.com", "--username", "a", "--password", "b"),
+            "--url 'https://pbx.example.com': give the API username and password with --username",
+        ),
     ],
 )
 def test_connection_usage_errors(args: tuple[str, ...], message: str) -> None:
@@ -104,7 +124,7 @@ def test_connection_usage_errors(args: tuple[str, ...], message: str) -> None:
     )
     assert code == 2
     assert message in err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and "hunter2" not in err
 
 
 @pytest.fixture

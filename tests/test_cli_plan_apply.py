@@ -377,7 +377,13 @@ def test_failed_call_stops_and_a_second_apply_converges(server: ThreadedServer) 
         "Failed: outroute/add for outbound_routes[name=local]: errno 10003 (the API does "
         "not support this request)"
     ) in first.stderr
-    assert "Not run: 3 call(s): outroute/add, inroute/add, inroute/add" in first.stderr
+    # Each not-run call names its object (it named only the endpoint).
+    assert (
+        "Not run: 3 call(s): outroute/add for outbound_routes[name=emergency]; "
+        "inroute/add for inbound_routes[name=main-number]; "
+        "inroute/add for inbound_routes[name=sales-line]"
+    ) in first.stderr
+    assert "[1/13] extension/update extensions[number=1001] ... ok" in first.stderr
     assert "run apply again" in first.stderr
     second = cli("apply", office, *connect_args(server), "--auto-approve")
     assert second.exit_code == 0, second.output
@@ -415,15 +421,17 @@ def test_no_output_contains_a_secret(office: Path, state: Path, tmp_path: Path) 
 def test_progress_bar_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
     from pbxconf.cli.progress import progress_display
     from pbxconf.kinds import ApiCall
+    from pbxconf.plan import Action, Change, Step
 
     call = ApiCall("siptrunk/add", {})
+    step = Step([Change(Action.CREATE, "trunk", ("carrier",))], [call])
     with progress_display(terminal=True) as show:
-        show(1, 2, call, "start")
-        show(1, 2, call, "done")
-        show(2, 2, call, "start")
-        show(2, 2, call, "failed")
+        show(1, 2, step, call, "start")
+        show(1, 2, step, call, "done")
+        show(2, 2, step, call, "start")
+        show(2, 2, step, call, "failed")
     err = capsys.readouterr().err
-    assert "FAILED siptrunk/add" in err
+    assert "FAILED siptrunk/add trunks[name=carrier]" in err
     assert "1/2" in err  # one of two calls done when it stopped
 
 

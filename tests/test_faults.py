@@ -133,7 +133,7 @@ def test_refresh_refused_logs_in_again(pbx: ThreadedServer, tmp_path: Path) -> N
     fault(pbx, action="errno", errno="20004", path="token/refresh", times=0)
     now = [0.0]
 
-    def tick(index: int, count: int, call: Any, state: str) -> None:
+    def tick(index: int, count: int, step: Any, call: Any, state: str) -> None:
         now[0] += 26 * 60  # each call "takes" long enough to need a refresh
 
     desired = manifest.load([OFFICE], env={})
@@ -149,6 +149,53 @@ def test_refresh_refused_logs_in_again(pbx: ThreadedServer, tmp_path: Path) -> N
     assert asyncio.run(run()).ok
     assert client.calls["token/refresh"] >= 10 and client.calls["login"] >= 10
     assert_converged(pbx, before)
+
+
+def test_a_change_by_someone_else_during_an_apply_is_named(pbx: ThreadedServer) -> None:
+    # Two applies (or a person in the web page) write at once; the PBX has no lock. The
+    # re-read after the calls names what changed outside this apply's own writes.
+    desired = manifest.load([OFFICE], env={})
+    client = PbxClient(pbx.url, DEFAULT_USERNAME, DEFAULT_PASSWORD, settings=fast_settings())
+
+    def meanwhile(index: int, count: int, step: Any, call: Any, state: str) -> None:
+        if index == 1 and state == "start":  # another writer, between our read and check
+            pbx.sim.state.admin_put("extension", {"extnumber": "1015", "username": "Other"})
+            pbx.sim.state.admin_put(
+                "trunk",
+                {"trunkname": "theirs", "trunktype": "peer", "host": "h", "port": "5060",
+                 "domain": "d"},
+            )  # fmt: skip
+
+    async def run() -> Any:
+        async with client:
+            before = await read_live(client)
+            plan = make_plan(desired, before, PlanOptions())
+            return await execute(client, plan, desired, PlanOptions(), meanwhile, None, before)
+
+    result = asyncio.run(run())
+    assert result.ok
+    assert result.changed_by_others == [
+        "extensions[number=1015] (changed)",
+        "trunks[name=theirs] (added)",
+    ]
+
+
+def test_the_check_after_apply_judges_only_what_it_undertook(
+    pbx: ThreadedServer, tmp_path: Path
+) -> None:
+    # A restore with --skip-unreachable applied every call, then failed: the check
+    # re-planned everything and counted what was set aside as "still differs".
+    path = tmp_path / "restore.yaml"
+    path.write_text(
+        "version: 1\n"
+        "extensions: [{number: 1500, name: Gone}, {number: 1001, name: Here}]\n"
+        "trunks: [{name: t, type: peer, host: h, port: 5060, domain: d, "
+        "dod: [{number: '1', name: n, extension: 1500}]}]\n"
+    )
+    result = apply(pbx, "--skip-unreachable", path=path)
+    assert result.exit_code == 0, result.output
+    assert "Apply complete: 1 call(s). 2 set aside (listed above)" in result.stdout
+    assert "extensions[number=1500]: extension 1500 is not on the PBX" in result.stdout
 
 
 def test_bursts_of_apply_too_frequent(pbx: ThreadedServer) -> None:
@@ -182,15 +229,15 @@ def test_read_faults_are_retried(pbx: ThreadedServer) -> None:
 @pytest.mark.parametrize(
     ("rule", "note"),
     [
-        ({"action": "reset", "path": "siptrunk/add"}, "siptrunk/add: the answer was lost"),
-        ({"action": "lose", "path": "outroute/add"}, "outroute/add: the answer was lost"),
         (
-            {"action": "stall", "path": "inroute/add", "delay_ms": 1500},
-            "inroute/add: the answer was lost",
+            {"action": "reset", "path": "siptrunk/add"},
+            "siptrunk/add for trunks[name=carrier]: the answer was lost",
         ),
+        ({"action": "lose", "path": "outroute/add"}, "the answer was lost"),
+        ({"action": "stall", "path": "inroute/add", "delay_ms": 1500}, "the answer was lost"),
         (
             {"action": "lose", "path": "extension/update", "nth": 3},
-            "extension/update: the answer was lost",
+            "the answer was lost",
         ),
     ],
     ids=["reset-before-landing", "lost-after-landing", "late-answer", "lost-update"],
@@ -254,6 +301,45 @@ def test_signal_mid_apply_stops_cleanly(pbx: ThreadedServer, sig: int, code: int
     assert "Not run:" in err and "Run apply again to finish." in err
     assert "Traceback" not in err
     pbx.sim.settings.latency = 0
+    again = apply(pbx)
+    assert again.exit_code == 0, again.output
+    assert_converged(pbx, before)
+
+
+def test_a_second_signal_stops_at_once_and_still_reports(pbx: ThreadedServer) -> None:
+    # It used to end with a bare "interrupted", saying nothing of what was done.
+    before = unmanaged(pbx.sim)
+    fault(pbx, action="delay", path="siptrunk/add", delay_ms=20000)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pbxconf",
+            "apply",
+            str(OFFICE),
+            *connect_args(pbx),
+            "--auto-approve",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 30
+    in_flight = pbx.sim.faults.rules[0]  # the delay holds the trunk's create
+    while time.monotonic() < deadline and not in_flight.fired:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert (
+        "Stopped at once by a second SIGTERM: siptrunk/add for trunks[name=carrier] was sent "
+        "and its answer not awaited, so it may or may not have landed"
+    ) in err
+    assert "Done: " in err and "Not run: " in err and "Traceback" not in err
+    pbx.sim.faults.rules.clear()
     again = apply(pbx)
     assert again.exit_code == 0, again.output
     assert_converged(pbx, before)

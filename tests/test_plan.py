@@ -412,3 +412,20 @@ async def test_external_references_must_exist(tmp_path: Path, sim: Simulator) ->
         "extensions[number=1025]",
         "trunks[name=carrier]",
     ]
+
+
+async def test_pruning_a_trunk_a_route_no_manifest_manages_still_uses_is_refused_up_front(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    # It was learnt from the PBX's refusal, after other deletes had already been sent.
+    sim.state.add_trunk({"trunkname": "old", "trunktype": "peer", "host": "h", "port": "5060",
+                         "domain": "d"})  # fmt: skip
+    sim.state.add_inroute({"name": "theirs", "trunks": "old", "desttype": "hangup", "dest": ""})
+    want = desired(tmp_path, "settings: {prune: {trunks: true}}\n")
+    plan = await plan_only(sim, want)
+    (change,) = plan.changes
+    assert (change.action, change.label) == ("cannot", "trunks[name=old]")
+    assert "still used by inbound_routes[name=theirs], which the plan leaves as it is" in (
+        change.reason
+    )
+    assert not plan.steps

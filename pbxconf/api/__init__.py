@@ -1,6 +1,6 @@
 """The PBX HTTP API client: auth and token lifecycle, errno -> exceptions, pacing, retries."""
 
-from pbxconf.api.client import ClientSettings, PbxClient, md5_hex, redact_tokens
+from pbxconf.api.client import ClientSettings, PbxClient, md5_hex
 from pbxconf.api.errors import (
     ApiError,
     LoginFailed,
@@ -13,6 +13,7 @@ from pbxconf.api.errors import (
     TransportError,
     WriteOutcomeUnknown,
 )
+from pbxconf.redact import mask, without_userinfo
 
 __all__ = [
     "ApiError",
@@ -27,6 +28,7 @@ __all__ = [
     "TooFrequent",
     "TransportError",
     "WriteOutcomeUnknown",
+    "mask",
     "md5_hex",
-    "redact_tokens",
+    "without_userinfo",
 ]

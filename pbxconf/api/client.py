@@ -41,6 +41,7 @@ from pbxconf.api.errors import (
     ApiError,
     LoginFailed,
     LoginLocked,
+    LoginOutcomeUnknown,
     PbxError,
     ProtocolError,
     ServiceUnavailable,
@@ -51,6 +52,7 @@ from pbxconf.api.errors import (
     api_error_for,
 )
 from pbxconf.digest import md5_hex
+from pbxconf.redact import MaskSecrets, mask, without_userinfo
 
 log = logging.getLogger("pbxconf.api")
 
@@ -65,29 +67,14 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 # between two slices of CPU work find a few KiB.
 BACKLOG_CHUNK = 32 * 1024
 
+# A proxy's "bad gateway" pages: the PBX behind it may or may not have had the request.
+GATEWAY_STATUSES = (502, 503, 504)
+
 # The most the client widens its write spacing to after errno 10025 (seconds).
 MAX_WRITE_INTERVAL = 5.0
 
-_TOKEN_IN_TEXT = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
-
-
-def redact_tokens(text: str) -> str:
-    return _TOKEN_IN_TEXT.sub(r"\1***", text)
-
-
-class _RedactTokens(logging.Filter):
-    """httpx logs each request's URL, and the token travels in the URL."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "token=" in message.lower():
-            record.msg = redact_tokens(message)
-            record.args = ()
-        return True
-
-
 for _name in ("httpx", "httpcore"):
-    logging.getLogger(_name).addFilter(_RedactTokens())
+    logging.getLogger(_name).addFilter(MaskSecrets())
 
 
 @dataclass
@@ -96,10 +83,15 @@ class ClientSettings:
     read_concurrency: int = 8
     # Seconds between two writes; the PBX applies every write and refuses bursts (10025).
     write_interval: float = 0.5
-    # How often 10025 / 30003 are retried before giving up, and the backoff bounds.
+    # How often 10025 (apply too frequent: the PBX asks to be paced) is retried before
+    # giving up, and the backoff bounds.
     busy_retries: int = 6
     backoff_base: float = 0.5
     backoff_max: float = 10.0
+    # How often 30003 / 20010 (the API service is down, or a request could not be handed
+    # to it) are retried: a short bound, since a PBX that refuses for good answers the
+    # same every time and a person waits for each try.
+    unavailable_retries: int = 2
     # How often a read (or a request that never reached the PBX) is retried on transport faults.
     transport_retries: int = 2
     token_lifetime: float = 30 * 60
@@ -266,6 +258,7 @@ class PbxClient:
         body = body or {}
         busy_tries = 0
         relogged = False
+        first_try = self._clock()
         while True:
             token = await self._current_token()
             try:
@@ -287,8 +280,18 @@ class PbxClient:
                     # The PBX paces writes more slowly than we do: learn it, a bounded amount.
                     widened = max(self.settings.write_interval * 1.25, 0.05)
                     self.settings.write_interval = min(widened, MAX_WRITE_INTERVAL)
-                if busy_tries > self.settings.busy_retries:
-                    raise
+                bound = (
+                    self.settings.busy_retries
+                    if isinstance(err, TooFrequent)
+                    else self.settings.unavailable_retries
+                )
+                if busy_tries > bound:
+                    waited = self._clock() - first_try
+                    raise api_error_for(
+                        endpoint,
+                        err.errno,
+                        f"tried {busy_tries} times over {waited:.1f} s",
+                    ) from None
                 delay = self._backoff(busy_tries)
                 log.debug("%s: errno %s, retry %d in %.2fs", endpoint, err.errno, busy_tries, delay)
                 await self._sleep(delay)
@@ -331,18 +334,28 @@ class PbxClient:
                     raise TransportError(endpoint, _describe(err, self.base_url)) from None
             except httpx.TransportError as err:
                 if not resend_safe:
-                    raise WriteOutcomeUnknown(endpoint, _describe(err, self.base_url)) from None
+                    raise _outcome_unknown(endpoint, _describe(err, self.base_url)) from None
                 if attempt > self.settings.transport_retries:
                     raise TransportError(endpoint, _describe(err, self.base_url)) from None
             else:
-                answer = _decode(endpoint, status, content_type, raw)
-                log.debug(
-                    "%s -> %s in %.0f ms",
-                    endpoint,
-                    answer.get("status"),
-                    (self._clock() - started) * 1000,
-                )
-                return answer
+                try:
+                    answer = _decode(endpoint, status, content_type, raw)
+                except ProtocolError as err:
+                    if status not in GATEWAY_STATUSES:
+                        raise
+                    # A proxy's page: the PBX behind it may have acted on the request.
+                    if not resend_safe:
+                        raise _outcome_unknown(endpoint, err.message) from None
+                    if attempt > self.settings.transport_retries:
+                        raise
+                else:
+                    log.debug(
+                        "%s -> %s in %.0f ms",
+                        endpoint,
+                        answer.get("status"),
+                        (self._clock() - started) * 1000,
+                    )
+                    return answer
             log.debug("%s: transport fault, retry %d", endpoint, attempt)
             await self._sleep(self._backoff(attempt))
 
@@ -422,6 +435,12 @@ def _warm_up() -> None:
 _warm_up()
 
 
+def _outcome_unknown(endpoint: str, cause: str) -> TransportError:
+    if endpoint == "login":
+        return LoginOutcomeUnknown(endpoint, cause)
+    return WriteOutcomeUnknown(endpoint, cause)
+
+
 def _describe(err: httpx.TransportError, base_url: str) -> str:
     kind = {
         httpx.ConnectError: "could not connect",
@@ -433,8 +452,8 @@ def _describe(err: httpx.TransportError, base_url: str) -> str:
         httpx.ReadError: "the connection was reset while reading the answer",
         httpx.WriteError: "the connection was reset while sending the request",
     }.get(type(err), type(err).__name__)
-    detail = redact_tokens(str(err))
-    return f"{kind} to {base_url}" + (f" ({detail})" if detail else "")
+    detail = mask(str(err))
+    return f"{kind} to {without_userinfo(base_url)}" + (f" ({detail})" if detail else "")
 
 
 def _decode(endpoint: str, status: int, content_type: str, raw: bytes) -> WireRecord:
@@ -445,12 +464,17 @@ def _decode(endpoint: str, status: int, content_type: str, raw: bytes) -> WireRe
     except ValueError:
         answer = _standard_json(raw)
     if not isinstance(answer, dict):
-        snippet = re.sub(r"<[^>]*>|\s+", " ", raw[:300].decode("utf-8", "replace")).strip()
+        text = re.sub(r"<[^>]*>|\s+", " ", raw[:600].decode("utf-8", "replace")).strip()
+        snippet = mask(text)[:160]  # masked whole: a secret cut in two would not be
         what = f"HTTP {status}, {content_type or 'no content type'}"
+        advice = (
+            "a proxy or gateway in front of the PBX failed"
+            if status in GATEWAY_STATUSES
+            else "is the URL the PBX itself, not a proxy or login page?"
+        )
         raise ProtocolError(
             endpoint,
-            f"the answer is not the PBX API's JSON ({what}): {snippet[:160]!r}. Is the URL the "
-            "PBX itself, not a proxy or login page?",
+            f"the answer is not the PBX API's JSON ({what}): {snippet!r}; {advice}",
         )
     outcome = answer.get("status")
     if outcome == "Success":
@@ -479,5 +503,4 @@ __all__ = [
     "LoginLocked",
     "PbxClient",
     "md5_hex",
-    "redact_tokens",
 ]

@@ -3,6 +3,7 @@
     PbxError
     +-- TransportError          the request did not get an answer (refused, reset, timeout)
     |   +-- WriteOutcomeUnknown a write was sent but its answer was lost: it may have landed
+    |   +-- LoginOutcomeUnknown a login was sent but its answer was lost (never repeated)
     +-- ProtocolError           an answer came, but not the manual's JSON (proxy page, no status)
     +-- ApiError                the PBX answered "Failed" with an errno
         +-- LoginFailed         20003: wrong username or password (never retried)
@@ -42,6 +43,19 @@ class WriteOutcomeUnknown(TransportError):
             call,
             f"the write was sent but its answer was lost ({cause}); it may or may not have "
             "been applied, so it was not re-sent. Re-read the PBX before trying again.",
+        )
+
+
+class LoginOutcomeUnknown(TransportError):
+    """A login was sent but its answer was lost. A login is never repeated on its own:
+    five failures in a row lock the caller's IP address for ten minutes."""
+
+    def __init__(self, call: str, cause: str) -> None:
+        super().__init__(
+            call,
+            f"the login was sent but its answer was lost ({cause}); pbxconf does not repeat "
+            "a login by itself (five failed logins lock this IP address for 10 minutes): "
+            "run the command again",
         )
 
 

@@ -134,8 +134,11 @@ class PbxconfGroup(click.Group):
 
 def _configure_logging(verbose: int) -> None:
     level = logging.DEBUG if verbose >= 1 else logging.WARNING
+    from pbxconf.redact import MaskSecrets
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MaskSecrets())  # no log line ever shows a token or a password
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

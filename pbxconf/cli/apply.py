@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -51,7 +52,9 @@ def apply(
     else:
         desired = manifest.load(paths)
     target = conn.describe()
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    # Asking needs a person at the keyboard: stdin. Where the output goes (`| tee log`)
+    # does not matter.
+    interactive = sys.stdin.isatty()
     if not (auto_approve or dry_run or interactive):
         raise UsageError(
             "not on a terminal, so nobody can confirm: review `pbxconf plan`, then run apply "
@@ -61,9 +64,10 @@ def apply(
     async def run() -> int:
         async with open_pbx(conn) as pbx:
             if saved is not None:
-                the_plan = await replan_saved(pbx, saved, desired, target)
+                the_plan, before = await replan_saved(pbx, saved, desired, target)
             else:
-                the_plan = make_plan(desired, await read_live(pbx), options)
+                before = await read_live(pbx)
+                the_plan = make_plan(desired, before, options)
             click.echo(render.render_text(the_plan, target, colour=sys.stdout.isatty()), nl=False)
             if the_plan.errors:
                 raise click.ClickException("the plan has errors; nothing was changed")
@@ -78,29 +82,47 @@ def apply(
                 click.echo("Nothing was changed.")
                 return 1
             stop = StopFlag()
-            with stop_on_signals(stop), progress_display(sys.stderr.isatty()) as progress:
-                result = await execute(pbx, the_plan, desired, options, progress, stop)
+            with progress_display(sys.stderr.isatty()) as progress:
+                applying = asyncio.ensure_future(
+                    execute(pbx, the_plan, desired, options, progress, stop, before)
+                )
+                with stop_on_signals(stop, applying):
+                    result = await applying
             if result.failed is not None or result.interrupted:
                 for line in describe_failure(result):
                     click.echo(line, err=True)
                 return 130 if result.interrupted == "SIGINT" else 143 if result.interrupted else 1
             for note in result.notes:
                 click.echo(note, err=True)
+            if result.changed_by_others:
+                click.echo(
+                    "Changed by someone else during this apply (not by its writes): "
+                    + ", ".join(result.changed_by_others),
+                    err=True,
+                )
             if result.remaining is not None and result.remaining.changes:
                 click.echo("After applying, the PBX still differs from the manifests:", err=True)
                 click.echo(render.render_text(result.remaining, target), err=True, nl=False)
                 return 1
-            if the_plan.manual:
-                click.echo(f"Apply complete: {len(result.done)} call(s). {_by_hand(the_plan)}")
-            else:
-                click.echo(
-                    f"Apply complete: {len(result.done)} call(s); the PBX matches the manifests."
-                )
+            click.echo(_complete(the_plan, len(result.done)))
             return 0
 
     code = run_main(run())
     if code:
         sys.exit(code)
+
+
+def _complete(plan: Plan, calls: int) -> str:
+    """What a successful apply says: whether the PBX now matches the manifests, or what
+    is left that the apply did not undertake (set aside, or to do by hand)."""
+    left = []
+    if plan.skipped:
+        left.append(f"{len(plan.skipped)} set aside (listed above)")
+    if plan.manual:
+        left.append(_by_hand(plan))
+    if not left:
+        return f"Apply complete: {calls} call(s); the PBX matches the manifests."
+    return f"Apply complete: {calls} call(s). " + "; ".join(left)
 
 
 def _by_hand(plan: Plan) -> str:

@@ -8,23 +8,29 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import click
 
-from pbxconf.apply import Progress, StopFlag
+from pbxconf.apply import Progress, StopFlag, labels
 from pbxconf.kinds import ApiCall
+from pbxconf.plan import Step
 
 
 @contextlib.contextmanager
-def stop_on_signals(stop: StopFlag) -> Iterator[None]:
-    """SIGINT/SIGTERM during apply: finish the call in flight, then stop cleanly.
-    A second signal stops at once."""
+def stop_on_signals(stop: StopFlag, task: asyncio.Future[Any]) -> Iterator[None]:
+    """SIGINT/SIGTERM during apply: finish the call in flight, then stop cleanly. A second
+    signal stops at once: the apply `task` is cancelled in its call, and still reports
+    what it did."""
     loop = asyncio.get_running_loop()
     installed = []
 
     def request(name: str) -> None:
         if stop.requested:
-            raise KeyboardInterrupt
+            stop.now = True
+            click.echo(f"\n{name} again: stopping now, without the call's answer...", err=True)
+            task.cancel()
+            return
         stop.requested = name
         click.echo(f"\n{name}: finishing the call in flight, then stopping...", err=True)
 
@@ -43,18 +49,22 @@ def stop_on_signals(stop: StopFlag) -> Iterator[None]:
 @contextlib.contextmanager
 def progress_display(terminal: bool) -> Iterator[Progress]:
     """Apply's progress on stderr: a progress bar on a terminal (rich), and one line per
-    call elsewhere, which is what a CI log wants: `[3/12] siptrunk/add ... ok`."""
+    call elsewhere, naming its objects, which is what a CI log wants:
+    `[3/12] siptrunk/add trunks[name=carrier] ... ok`."""
     if not terminal:
 
-        def line(index: int, count: int, call: ApiCall, state: str) -> None:
+        def line(index: int, count: int, step: Step, call: ApiCall, state: str) -> None:
             if state == "start":
-                click.echo(f"[{index}/{count}] {call.endpoint} ...", err=True, nl=False)
+                click.echo(
+                    f"[{index}/{count}] {call.endpoint} {labels(step)} ...", err=True, nl=False
+                )
             else:
                 click.echo(" ok" if state == "done" else " FAILED", err=True)
 
         yield line
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
 
@@ -67,7 +77,7 @@ def progress_display(terminal: bool) -> Iterator[Progress]:
     with Bar(*columns, console=Console(stderr=True)) as bar:
         task = bar.add_task("applying", total=None)
 
-        def show(index: int, count: int, call: ApiCall, state: str) -> None:
+        def show(index: int, count: int, step: Step, call: ApiCall, state: str) -> None:
             done = bar.tasks[0].completed
             if state == "start":
                 # After a re-read the remaining plan is counted afresh: keep the total honest.
@@ -75,6 +85,6 @@ def progress_display(terminal: bool) -> Iterator[Progress]:
             elif state == "done":
                 bar.advance(task)
             else:
-                bar.console.print(f"[red]FAILED[/red] {call.endpoint}")
+                bar.console.print(f"[red]FAILED[/red] {call.endpoint} {escape(labels(step))}")
 
         yield show

@@ -37,6 +37,7 @@ from pbxconf.kinds.fields import (
 )
 from pbxconf.kinds.query import Query
 from pbxconf.kinds.types import NUMBERS_AS_TEXT, GroupSpec, WireSpec
+from pbxconf.text import printable
 
 Key = tuple[str, ...]
 WireRecord = dict[str, Any]
@@ -169,6 +170,11 @@ class Kind:
     not_exportable: ClassVar[Mapping[str, str]] = {}
     # Answer keys pbxconf does not read, each with why (runtime state, live calls...).
     not_read: ClassVar[Mapping[str, str]] = {}
+    # The answer key of the PBX's own id of an object, which its updates name it by
+    # (trunks and routes: `id`; wake-up calls: `wakeupid`); None: updated by identity.
+    id_key: ClassVar[str | None] = None
+    # Whether its deletes name it by that id too (wake-up calls), not by its identity.
+    deletes_by_id: ClassVar[bool] = False
 
     wire: tuple[Wire, ...] = field(init=False, repr=False)
     _adapter: TypeAdapter[Any] = field(init=False, repr=False)
@@ -190,11 +196,12 @@ class Kind:
         return tuple(str(getattr(obj, f)) for f in self.key_fields)
 
     def key_text(self, key: Key) -> str:
-        """The identity as a person writes it: `1000`, `carrier`, `1000,07:00`."""
-        return ",".join(key)
+        """The identity as a person writes it: `1000`, `carrier`, `1000,07:00` (a live
+        name's control characters escaped: it is printed)."""
+        return printable(",".join(key))
 
     def describe_key(self, key: Key) -> str:
-        return ",".join(f"{f}={v}" for f, v in zip(self.key_fields, key, strict=True))
+        return printable(",".join(f"{f}={v}" for f, v in zip(self.key_fields, key, strict=True)))
 
     def label(self, key: Key) -> str:
         """`extensions[number=1002]`: how messages and plans name an object."""
@@ -349,8 +356,14 @@ class Kind:
         return tuple(parts)
 
     def wire_id(self, record: WireRecord) -> str | None:
-        """The PBX's own id of a live object, where updates need it (trunks, routes)."""
-        return None
+        """The PBX's own id of a live object, where its writes need it (`id_key`): a
+        number (the manual types it Int), or None where the answer gives none usable, so
+        that no write is ever made of a garbled id."""
+        if self.id_key is None:
+            return None
+        value = record.get(self.id_key)
+        text = value if isinstance(value, str) else str(value) if type(value) is int else ""
+        return text if text.isdigit() else None
 
     # ---- writing -----------------------------------------------------------------------
 
@@ -372,9 +385,9 @@ class Kind:
         1248, 1492). None where it is safe."""
         for part in key:
             if "," in part:
-                return f"`{part}` holds a comma, which the API reads as a list of names"
+                return f"`{printable(part)}` holds a comma, which the API reads as a list of names"
             if part.strip().lower() == "all":
-                return f"`{part}` is what the API reads as every {self.title}"
+                return f"`{printable(part)}` is what the API reads as every {self.title}"
         return None
 
     def secret_wire_keys(self) -> frozenset[str]:

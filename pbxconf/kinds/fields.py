@@ -25,6 +25,10 @@ from typing import Any, get_args
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import core_schema
 
+from pbxconf.text import CONTROL_CLASS
+
+PRINTABLE = f"^[^{CONTROL_CLASS}]*$"
+
 
 class DecodeError(ValueError):
     """An answer whose shape is not configuration (a list where text belongs)."""
@@ -108,7 +112,16 @@ class Converter:
 
 
 class Text(Converter):
-    pass
+    """Text as the PBX answers it. A manifest's text holds no control character (a
+    newline, a NUL, a right-to-left override): the PBX would store it, and every output
+    that shows it would show something else."""
+
+    def manifest_schema(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        printable = core_schema.nullable_schema(core_schema.str_schema(pattern=PRINTABLE))
+        return core_schema.chain_schema([handler(source), printable])
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        return handler(schema["choices"][0][0]["steps"][0])
 
 
 class Integer(Converter):

@@ -16,10 +16,8 @@ class RouteKind(Kind):
     can_rename = True
     # Fields a write sends empty rather than leaves out (the tables list them all).
     blank: ClassVar[dict[str, str]] = {}
+    id_key = "id"
     not_read = {"id": "the PBX's own id of the route, kept for its updates"}
-
-    def wire_id(self, record: dict[str, Any]) -> str | None:
-        return str(record.get("id", "")) or None
 
     def _whole(self, obj: Any, endpoint: str) -> dict[str, Any]:
         return {**self.blank, **self.to_wire(as_held(obj), endpoint)}

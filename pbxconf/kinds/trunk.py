@@ -18,6 +18,10 @@ from pbxconf.kinds.base import ApiCall, Key, Kind, KindModel, Ref, as_held
 from pbxconf.kinds.fields import INTEGER, TEXT, Converter, LiveValue, as_text, sorted_by
 from pbxconf.kinds.query import Query
 from pbxconf.kinds.types import Name, NumberItem, wire
+from pbxconf.text import CONTROL_CLASS
+
+# A DOD entry travels as `number-name-target` in a comma list.
+DOD_NAME = rf"^[^,{CONTROL_CLASS}]+$"
 
 
 class Dod(BaseModel):
@@ -25,7 +29,7 @@ class Dod(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     number: Annotated[str, Field(pattern=r"^[0-9+]+$")]
-    name: Annotated[str, Field(min_length=1, pattern=r"^[^,]+$")]
+    name: Annotated[str, Field(min_length=1, pattern=DOD_NAME)]
     extension: NumberItem
 
 
@@ -34,8 +38,8 @@ class GroupDod(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     number: Annotated[str, Field(pattern=r"^[0-9+]+$")]
-    name: Annotated[str, Field(min_length=1, pattern=r"^[^,]+$")]
-    group: Annotated[str, Field(min_length=1, pattern=r"^[^,-]+$")]
+    name: Annotated[str, Field(min_length=1, pattern=DOD_NAME)]
+    group: Annotated[str, Field(min_length=1, pattern=rf"^[^,\-{CONTROL_CLASS}]+$")]
 
 
 class DodList(Converter):
@@ -147,6 +151,7 @@ class TrunkKind(Kind):
     query = Query("siptrunk/query", select="trunkname", everything="all", answer=("trunks",))
     may_be_external = True
     sensitive = frozenset({"password"})
+    id_key = "id"
     not_read = {"id": "the PBX's own id of the trunk, kept for its updates"}
 
     def fit(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -155,9 +160,6 @@ class TrunkKind(Kind):
 
     def after_decode(self, data: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
         return self.fit(data)
-
-    def wire_id(self, record: dict[str, Any]) -> str | None:
-        return str(record.get("id", "")) or None
 
     def refs(self, obj: Any) -> list[Ref]:
         if not isinstance(obj.dod, list):

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 
 from pbxconf.kinds.fields import INTEGER, ON_OFF, ORDERED, SET, TEXT
+from pbxconf.text import CONTROL_CLASS
 
 
 class _NumbersAsText:
@@ -36,8 +37,8 @@ class _NumbersAsText:
 
 NUMBERS_AS_TEXT = _AS_TEXT = _NumbersAsText()
 # Names travel in comma lists, so they hold no comma, nor a space at either end (the PBX
-# trims the pieces of a comma list).
-NAME_PATTERN = r"^[^,\s](?:[^,]*[^,\s])?$"
+# trims the pieces of a comma list), nor a control character (see pbxconf/text.py).
+NAME_PATTERN = rf"^[^,\s{CONTROL_CLASS}](?:[^,{CONTROL_CLASS}]*[^,\s{CONTROL_CLASS}])?$"
 
 
 def _not_a_selector(name: str) -> str:

@@ -91,6 +91,8 @@ class WakeupCallKind(Kind):
         grouped=Grouped(key="extid", items="wakeup"),
     )
     batches_creates = True
+    id_key = "wakeupid"
+    deletes_by_id = True
     not_read = {"wakeupid": "the PBX's own id of the wake-up call, kept for its updates"}
 
     def fit(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -100,9 +102,6 @@ class WakeupCallKind(Kind):
 
     def after_decode(self, data: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
         return self.fit(data)
-
-    def wire_id(self, record: dict[str, Any]) -> str | None:
-        return str(record.get("wakeupid", "")) or None
 
     def refs(self, obj: Any) -> list[Ref]:
         return [Ref("extension", (obj.extension,), "extension")]

@@ -48,6 +48,7 @@ from pbxconf.manifest.positions import (
 from pbxconf.manifest.settings import Settings
 from pbxconf.manifest.yaml import PosMap, PosSeq, YamlRefused
 from pbxconf.manifest.yaml import load as load_yaml
+from pbxconf.text import has_control
 
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -443,6 +444,12 @@ class _Loader:
             elif kind_of == "union_tag_not_found":
                 tags = list(model.variant_tags()) if isinstance(model, Kind) else []
                 message = f"missing required field `type` ({or_list(tags)})"
+            elif kind_of == "string_pattern_mismatch" and has_control(str(problem["input"])):
+                message = (
+                    "holds a control character (a newline, a NUL, a right-to-left override "
+                    "...), which every output showing it would show as something else; "
+                    "remove it"
+                )
             else:
                 text = problem["msg"].removeprefix("Value error, ")
                 text = re.sub(

@@ -54,6 +54,7 @@ class _Planner:
                 claimed = self._desired_objects(kind)
                 self._undeclared_objects(kind, claimed)
         self._externals()
+        self._deletes_still_used()
         if self.options.targets:
             self._limit_to_targets()
         if self.options.skip_unreachable:
@@ -164,7 +165,10 @@ class _Planner:
 
     def _writable(self, kind: Kind, change: Change, old_key: Key) -> Change:
         """The change, or a "cannot" where its write would have to send back a value the
-        PBX holds that the API cannot write (a route's field outside the write enum)."""
+        PBX holds that the API cannot write (a route's field outside the write enum), or
+        name the object by an id the PBX did not answer usably."""
+        if kind.id_key is not None and old_key not in self.live.ids[kind.name]:
+            return Change(Action.CANNOT, kind.name, change.key, reason=_no_id(kind))
         try:
             kind.update_call(
                 old_key,
@@ -195,8 +199,8 @@ class _Planner:
         if key in self.live.objects[kind.name]:
             self.plan.errors.append(
                 PlanProblem(
-                    f"{kind.label(key)}: cannot rename {old_key[0]} to {key[0]}: "
-                    f"{key[0]} is already on the PBX"
+                    f"{kind.label(key)}: cannot rename {kind.key_text(old_key)} to "
+                    f"{kind.key_text(key)}: {kind.key_text(key)} is already on the PBX"
                 )
             )
         change = Change(
@@ -205,7 +209,7 @@ class _Planner:
             key,
             old_key=old_key,
             fields=fields,
-            reason=f"renamed_from {old_key[0]}",
+            reason=f"renamed_from {kind.key_text(old_key)}",
         )
         self._add(self._writable(kind, change, old_key))
 
@@ -248,8 +252,8 @@ class _Planner:
         )
         if old_key is not None:
             reason = (
-                f"neither {kind.describe_key(key)} nor renamed_from {old_key[0]} is on the "
-                f"PBX; {advice}"
+                f"neither {kind.describe_key(key)} nor renamed_from "
+                f"{kind.key_text(old_key)} is on the PBX; {advice}"
             )
         else:
             reason = f"{kind.title} {kind.key_text(key)} is not on the PBX and {advice}"
@@ -277,6 +281,13 @@ class _Planner:
                     "protect it"
                 )
                 self._add(Change(Action.CANNOT, kind.name, key, reason=reason))
+            elif (
+                prunes
+                and kind.can_delete
+                and kind.deletes_by_id
+                and key not in self.live.ids[kind.name]
+            ):
+                self._add(Change(Action.CANNOT, kind.name, key, reason=_no_id(kind)))
             elif prunes and kind.can_delete:
                 reason = "on the PBX, in no manifest, and pruning is on"
                 self._add(Change(Action.DELETE, kind.name, key, reason=reason))
@@ -326,6 +337,33 @@ class _Planner:
                         f"{change.label}, but not on the PBX"
                     )
                     self._add(Change(Action.CANNOT, ref.kind, ref.key, reason=reason))
+
+    def _deletes_still_used(self) -> None:
+        """A delete of an object that something staying on the PBX still uses (a trunk
+        of a route no manifest manages) is refused by the PBX: say so before anything is
+        sent. The live state already holds every user."""
+        doomed = {c.ident: c for c in self.plan.changes if c.action == Action.DELETE}
+        if not doomed:
+            return
+        users: dict[tuple[str, Key], list[str]] = {}
+        for kind_name, key, obj in self.live.items():
+            if (kind_name, key) in doomed:
+                continue
+            after = self.merged.get((kind_name, key), obj)
+            for ref in KINDS[kind_name].refs(after):
+                if (ref.kind, ref.key) in doomed:
+                    users.setdefault((ref.kind, ref.key), []).append(KINDS[kind_name].label(key))
+        for ident, labels in users.items():
+            change = doomed[ident]
+            shown = ", ".join(labels[:5]) + (
+                f" and {len(labels) - 5} more" if len(labels) > 5 else ""
+            )
+            change.action = Action.CANNOT
+            change.reason = (
+                f"on the PBX and in no manifest, but still used by {shown}, which the plan "
+                "leaves as it is: the PBX refuses to delete it. Declare those in the "
+                "manifests (pruning then deletes them first), or protect this one"
+            )
 
     # ---- narrowing -----------------------------------------------------------------------
 
@@ -418,6 +456,13 @@ class _Planner:
                 assert key is not None
                 ident = (change.kind, key)
                 self.plan.fingerprints[ident] = fingerprint(self.live.get(*ident))
+
+
+def _no_id(kind: Kind) -> str:
+    return (
+        f"the PBX answered no usable `{kind.id_key}` for it (a number), and the API names a "
+        f"{kind.title} by it to change it; pbxconf never writes one from a garbled answer"
+    )
 
 
 def _paths(paths: Any) -> Any:

@@ -23,6 +23,7 @@ from pbxconf.api import (
 from pbxconf.kinds import KINDS
 from pbxconf.live import read_records
 from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
+from pbxconf.sim.faults import FaultRule
 from pbxconf.sim.server import ThreadedServer
 from tests.conftest import fast_settings
 
@@ -344,12 +345,28 @@ async def test_timeout_on_a_read_is_retried_then_reported(
 
 
 async def test_proxy_html_page_is_a_clear_error(pbx: PbxClient, admin: httpx.Client) -> None:
-    inject(admin, action="html", path="queue/query")
+    inject(admin, action="html", path="queue/query", times=3)  # more than the retries
     with pytest.raises(ProtocolError) as caught:
         await records(pbx, "queue")
     message = str(caught.value)
     assert message.startswith("queue/query: the answer is not the PBX API's JSON (HTTP 502")
     assert "502 Bad Gateway" in message
+    assert message.endswith("a proxy or gateway in front of the PBX failed")
+
+
+async def test_a_proxy_page_on_a_read_is_retried(pbx: PbxClient, admin: httpx.Client) -> None:
+    inject(admin, action="html", path="queue/query", times=1)
+    assert len(await records(pbx, "queue")) == 1
+
+
+async def test_a_proxy_page_on_a_write_may_have_landed(pbx: PbxClient, sim: Simulator) -> None:
+    # A 502 was reported as a failure: the PBX behind the proxy may have applied it.
+    sim.faults.rules.append(FaultRule("html", path="extension/update"))
+    with pytest.raises(WriteOutcomeUnknown) as caught:
+        await write(pbx, "extension/update", {"extid": "1000", "username": "Amy"})
+    assert "HTTP 502" in str(caught.value) and "it may or may not have been applied" in str(
+        caught.value
+    )
 
 
 async def test_connection_refused_is_a_clear_error() -> None:
@@ -470,3 +487,55 @@ async def test_token_never_appears_in_logs_or_errors(
     assert "token=***" in caplog.text  # httpx's own request log, masked
     assert token not in caplog.text
     assert not any(token in e for e in errors)
+
+
+async def test_an_error_page_that_echoes_the_request_is_masked() -> None:
+    # A proxy's error page repeating the request printed the token, the md5 of the API
+    # password and a voicemail PIN in its first 160 characters.
+    password_md5 = "5e12ba8dd1083a7f946e457cf3c18779"
+    page = (
+        "<html><body>Bad request: POST /api/v1.1.0/extension/update?token=0123abcd&x=1 "
+        f'{{"password": "{password_md5}", "vmsecret": "4321", "extid": "1000"}}</body></html>'
+    )
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/login"):
+            return httpx.Response(200, json={"status": "Success", "token": "t"})
+        return httpx.Response(400, text=page, headers={"content-type": "text/html"})
+
+    async with PbxClient(
+        "http://pbx.test", "api", "x", transport=httpx.MockTransport(answer)
+    ) as pbx:
+        with pytest.raises(ProtocolError) as caught:
+            await pbx.call("extension/update", {}, write=True)
+    message = str(caught.value)
+    assert "HTTP 400" in message and "extid" in message
+    for secret in ("0123abcd", password_md5, "4321"):
+        assert secret not in message
+
+
+async def test_a_lost_login_answer_is_not_called_a_write() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("reset by peer")
+
+    pbx = PbxClient("http://pbx.test", "api", "x", transport=httpx.MockTransport(answer))
+    with pytest.raises(TransportError) as caught:
+        async with pbx:
+            pass
+    assert str(caught.value).startswith("login: the login was sent but its answer was lost")
+    assert "write" not in str(caught.value)
+
+
+async def test_the_api_service_down_is_retried_a_short_bounded_number_of_times(
+    server: ThreadedServer, sim: Simulator
+) -> None:
+    # 20010 was retried 7 times over 22 s, even for a delete the PBX refuses for good.
+    sim.faults.rules.append(FaultRule("errno", path="siptrunk/delete", times=0, errno="20010"))
+    async with client(server) as pbx:
+        with pytest.raises(ApiError) as caught:
+            await write(pbx, "siptrunk/delete", {"trunkname": "x"})
+    assert sim.call_counts()["siptrunk/delete"] == 3  # the first try and two more
+    assert str(caught.value).startswith(
+        "siptrunk/delete: errno 20010 (the request could not be handed to the API service "
+        "(apisrv)); tried 3 times over"
+    )
