@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pbxconf.cli import main
-from pbxconf.plan import Plan
+from pbxconf.plan import Action, Plan
 from pbxconf.schema import schema_files
 from pbxconf.sim import Simulator
 from pbxconf.sim.server import ThreadedServer
@@ -129,7 +129,8 @@ def test_committed_schemas_match_the_models() -> None:
 def test_markdown_output(state: Path) -> None:
     result = cli("plan", str(EXAMPLES / "small-office"), *sim_args(state), "--format", "markdown")
     assert result.exit_code == 0
-    assert result.stdout.startswith("### pbxconf plan for `the built-in simulator")
+    # A stable marker first: a workflow finds and updates its one comment by it.
+    assert result.stdout.startswith("<!-- pbxconf-plan -->\n### pbxconf plan for `the built-in")
     assert "| `+` | `trunks[name=carrier]` | create |" in result.stdout
     assert "```diff" in result.stdout and "password: (sensitive)" in result.stdout
 
@@ -150,7 +151,7 @@ def test_markdown_output_survives_markup_in_names(state: Path, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     html = MarkdownIt("commonmark").enable("table").render(result.stdout)
     rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
-    assert all(row.count("<td>") in (0, 3) for row in rows)
+    assert all(row.count("<td") in (0, 3, 1 + len(Action)) for row in rows)
     assert f"<td><code>trunks[name={name}]</code></td>" in html
     assert html.count("<details>") == 1 and "<b>" not in html
 
@@ -163,13 +164,13 @@ def test_unmanaged_objects_are_counted_with_what_prune_can_do(state: Path, tmp_p
     shutil.copy(EXAMPLES / "small-office" / "extensions.yaml", tmp_path / "m")
     result = cli("plan", str(tmp_path / "m"), *sim_args(state))
     assert result.stdout.splitlines()[-1] == (
-        "Unmanaged (on the PBX, in no manifest): 14 extensions, 1 ivr, 1 queue, 2 trunks, "
+        "Unmanaged (on the PBX, in no manifest): 14 extensions, 1 IVR, 1 queue, 2 trunks, "
         "2 outbound_routes, 2 inbound_routes. --prune deletes the trunks, outbound_routes "
         "and inbound_routes; the API cannot delete extensions, ivrs and queues."
     )
     result = cli("plan", str(tmp_path / "m"), *sim_args(state), "--prune", "--force")
     assert result.stdout.splitlines()[-1] == (
-        "Unmanaged (on the PBX, in no manifest): 14 extensions, 1 ivr, 1 queue. The API "
+        "Unmanaged (on the PBX, in no manifest): 14 extensions, 1 IVR, 1 queue. The API "
         "cannot delete extensions, ivrs and queues."
     )
 

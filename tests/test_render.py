@@ -56,7 +56,10 @@ def test_a_live_name_cannot_break_the_markdown_table() -> None:
     plan = _plan_deleting(FORGED, "a|b")
     text = render.render_markdown(plan, "pbx")  # type: ignore[arg-type]
     html = MarkdownIt("commonmark").enable("table").render(text)
-    assert html.count("<tr>") == 3  # the header and one row per change
+    # The per-kind counts (a header and one row) and the changes (a header and the one
+    # delete; the forged name, holding commas, is a "cannot", listed once with its reason).
+    assert html.count("<tr>") == 4
+    assert "<td><code>trunks[name=a|b]</code></td>" in html
     assert "\x00" not in text
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -12,8 +14,9 @@ from pbxconf import manifest, render
 from pbxconf.cli import PbxconfCommand, run_main
 from pbxconf.cli.options import connection_options, manifest_paths, plan_options
 from pbxconf.connect import Connection, open_pbx
-from pbxconf.errors import UsageError
+from pbxconf.errors import PbxconfError, UsageError
 from pbxconf.files import cannot_write, write_whole
+from pbxconf.manifest import ManifestErrors
 from pbxconf.plan import Plan, PlanOptions
 from pbxconf.saved_plan import saved_plan
 from pbxconf.session import plan_and_log_out
@@ -26,6 +29,42 @@ def render_plan(plan: Plan, target: str, fmt: str) -> str:
     if fmt == "markdown":
         return render.render_markdown(plan, target)
     return render.render_text(plan, target, colour=sys.stdout.isatty())
+
+
+@contextlib.contextmanager
+def failure_in_document(fmt: str, target: str) -> Iterator[None]:
+    """A plan for a pull request or a pipeline that could not be made still writes its
+    document (Markdown, JSON) saying why, with each manifest error's file:line:col: the
+    comment or the artifact is never empty. The error is then reported as usual."""
+    try:
+        yield
+    except PbxconfError as err:
+        if fmt == "text":
+            raise
+        problems = err.errors if isinstance(err, ManifestErrors) else []
+        if fmt == "json":
+            click.echo(
+                render.render_json_failure(
+                    target,
+                    err.summary,
+                    [
+                        render.JsonProblem(
+                            message=e.message,
+                            file=e.position.file if e.position else None,
+                            line=e.position.line if e.position else None,
+                            col=e.position.col if e.position else None,
+                            path=e.path or None,
+                        )
+                        for e in problems
+                    ]
+                    or [render.JsonProblem(message=err.summary)],
+                ),
+                nl=False,
+            )
+        else:
+            lines = [str(e) for e in problems]
+            click.echo(render.render_markdown_failure(target, err.summary, lines), nl=False)
+        raise
 
 
 @click.command(cls=PbxconfCommand)
@@ -58,15 +97,16 @@ def plan(
     """Show what apply would change on the PBX. Never writes to the PBX."""
     if out is not None and (reason := cannot_write(out)):
         raise UsageError(f"--out {out}: cannot save the plan there: {reason}")
-    desired = manifest.load(paths)
     target = conn.describe()
+    with failure_in_document(fmt, target):
+        desired = manifest.load(paths)
 
-    async def run() -> tuple[Plan, State]:
-        async with open_pbx(conn) as pbx:
-            return await plan_and_log_out(pbx, desired, options)
+        async def run() -> tuple[Plan, State]:
+            async with open_pbx(conn) as pbx:
+                return await plan_and_log_out(pbx, desired, options)
 
-    # The live State is held until the plan is shown, and freed after.
-    result, _live = run_main(run())
+        # The live State is held until the plan is shown, and freed after.
+        result, _live = run_main(run())
     click.echo(render_plan(result, target, fmt), nl=False)
     if result.errors:
         raise click.ClickException("the plan has errors; nothing can be applied")

@@ -3,6 +3,7 @@ made of the changes and problems in model.py."""
 
 from pbxconf.plan.model import (
     Action,
+    CannotDo,
     Change,
     FieldChange,
     ManualStep,
@@ -10,6 +11,7 @@ from pbxconf.plan.model import (
     PlanOptions,
     PlanProblem,
     SafetyRefusal,
+    SetAside,
     Step,
     fingerprint,
 )
@@ -17,6 +19,7 @@ from pbxconf.plan.planner import make_plan, parse_target
 
 __all__ = [
     "Action",
+    "CannotDo",
     "Change",
     "FieldChange",
     "ManualStep",
@@ -24,6 +27,7 @@ __all__ = [
     "PlanOptions",
     "PlanProblem",
     "SafetyRefusal",
+    "SetAside",
     "Step",
     "fingerprint",
     "make_plan",

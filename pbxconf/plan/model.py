@@ -35,7 +35,8 @@ class Action(StrEnum):
 _SYMBOLS = {
     Action.CREATE: "+",
     Action.UPDATE: "~",
-    Action.RENAME: "->",
+    # Not "->": a line starting with "-" reads as a deletion in a diff (a pull request).
+    Action.RENAME: "~>",
     Action.DELETE: "-",
     Action.CANNOT: "!",
 }
@@ -57,6 +58,9 @@ class Change:
     old_key: Key | None = None
     fields: list[FieldChange] = field(default_factory=list)
     reason: str = ""
+    # The reason said of many objects at once (`not on the PBX, and the API cannot create
+    # extensions...`), where many share it: plans list them once, with their numbers.
+    common: str = ""
 
     @property
     def label(self) -> str:
@@ -65,6 +69,23 @@ class Change:
     @property
     def ident(self) -> tuple[str, Key]:
         return (self.kind, self.key)
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """With --skip-unreachable: a change not made, and why (a person's step)."""
+
+    kind: str
+    key: Key
+    reason: str
+    common: str = ""
+
+    @property
+    def label(self) -> str:
+        return KINDS[self.kind].label(self.key)
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,17 @@ class Step:
 class PlanProblem(str):
     """Something that stops the plan from being applied: the text says it for a person,
     the class says what it is (a caller acts on a SafetyRefusal differently)."""
+
+
+class CannotDo(PlanProblem):
+    """A change the API cannot make (the plan's "cannot" changes, as problems)."""
+
+    change: Change
+
+    def __new__(cls, change: Change) -> CannotDo:
+        problem = super().__new__(cls, f"{change.label}: {change.reason}")
+        problem.change = change
+        return problem
 
 
 class SafetyRefusal(PlanProblem):
@@ -130,7 +162,7 @@ class Plan:
     # Objects pruning would delete but `protect` keeps.
     protected: list[str] = field(default_factory=list)
     # With skip_unreachable: what was set aside, as manual steps for a person.
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[SetAside] = field(default_factory=list)
     # Values the API cannot write that the PBX does not hold (`by_hand`).
     manual: list[ManualStep] = field(default_factory=list)
     # (kind, key) -> sha256 of the live object (or "absent") for everything the plan

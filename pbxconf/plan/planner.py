@@ -20,6 +20,7 @@ from pbxconf.manifest import Desired
 from pbxconf.manual.check import check_request
 from pbxconf.plan.model import (
     Action,
+    CannotDo,
     Change,
     FieldChange,
     ManualStep,
@@ -27,6 +28,7 @@ from pbxconf.plan.model import (
     PlanOptions,
     PlanProblem,
     SafetyRefusal,
+    SetAside,
     fingerprint,
 )
 from pbxconf.plan.order import Merged, order_changes, steps_for
@@ -336,7 +338,12 @@ class _Planner:
                         f"listed under `external: {section}` and referenced by "
                         f"{change.label}, but not on the PBX"
                     )
-                    self._add(Change(Action.CANNOT, ref.kind, ref.key, reason=reason))
+                    common = (
+                        f"listed under `external: {section}` and referenced, but not on the PBX"
+                    )
+                    self._add(
+                        Change(Action.CANNOT, ref.kind, ref.key, reason=reason, common=common)
+                    )
 
     def _deletes_still_used(self) -> None:
         """A delete of an object that something staying on the PBX still uses (a trunk
@@ -397,7 +404,11 @@ class _Planner:
         """Drop the "cannot" changes and, transitively, every write that needs one."""
         changes = self.plan.changes
         out = {c.ident for c in changes if c.action == Action.CANNOT}
-        self.plan.skipped = [f"{c.label}: {c.reason}" for c in changes if c.action == Action.CANNOT]
+        self.plan.skipped = [
+            SetAside(c.kind, c.key, c.reason, c.common)
+            for c in changes
+            if c.action == Action.CANNOT
+        ]
         grew = True
         while grew:
             grew = False
@@ -408,9 +419,14 @@ class _Planner:
                 for ref in KINDS[change.kind].refs(obj) if obj is not None else []:
                     if (ref.kind, ref.key) in out:
                         out.add(change.ident)
+                        needed = KINDS[ref.kind]
                         self.plan.skipped.append(
-                            f"{change.label}: needs {KINDS[ref.kind].label(ref.key)}, which is "
-                            "not on the PBX"
+                            SetAside(
+                                change.kind,
+                                change.key,
+                                f"needs {needed.label(ref.key)}, which is not on the PBX",
+                                f"need {needed.section} that are not on the PBX",
+                            )
                         )
                         grew = True
                         break
@@ -448,7 +464,7 @@ class _Planner:
                     )
         for change in self.plan.changes:
             if change.action == Action.CANNOT:
-                self.plan.errors.append(PlanProblem(f"{change.label}: {change.reason}"))
+                self.plan.errors.append(CannotDo(change))
 
     def _fingerprints(self) -> None:
         for change in self.plan.changes:
