@@ -43,7 +43,8 @@ def _value_text(value: Any, sensitive: bool) -> str:
     return "(unset)" if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def _field_line(change: FieldChange, action: Action) -> str:
+def field_line(change: FieldChange, action: Action) -> str:
+    """One field's change as plans show it (`name: "Amy" -> "Front desk"`), masked."""
     new = _value_text(change.new, change.sensitive)
     if action == Action.CREATE:
         return f"{change.field}: {new}"
@@ -82,7 +83,7 @@ def render_text(plan: Plan, target: str, colour: bool | None = None) -> str:
             )
         )
         for fchange in change.fields:
-            lines.append("      " + _field_line(fchange, change.action))
+            lines.append("      " + field_line(fchange, change.action))
     lines += ["", plan.summary()]
     if plan.unmanaged:
         lines.append(_unmanaged_line(plan.unmanaged))
@@ -296,7 +297,7 @@ def render_markdown(plan: Plan, target: str) -> str:
         body = []
         for change in plan.changes:
             body.append(_headline(change))
-            body += ["    " + _field_line(f, change.action) for f in change.fields]
+            body += ["    " + field_line(f, change.action) for f in change.fields]
         fence = "`" * max(3, _longest_backtick_run("\n".join(body)) + 1)
         lines += ["", "<details><summary>Details</summary>", "", fence + "diff", *body, fence]
         lines += ["", "</details>"]
