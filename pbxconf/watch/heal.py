@@ -20,7 +20,7 @@ import collections
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pbxconf.api import PbxClient
+from pbxconf.api import PbxClient, PbxError
 from pbxconf.apply import StopFlag, run_steps
 from pbxconf.kinds import KINDS
 from pbxconf.manifest import Desired
@@ -56,6 +56,7 @@ class HealOutcome:
     healed: set[Ident] = field(default_factory=set)
     deleted: set[Ident] = field(default_factory=set)  # unmanaged objects pruned
     after: list[Change] = field(default_factory=list)  # what still differs afterwards
+    unread: bool = False  # the objects could not be read back: plan in full
 
 
 class Healer:
@@ -118,7 +119,16 @@ class Healer:
         # Read the healed objects again: the only proof that a heal held, and what the
         # next check compares against.
         out.targets = {c.ident for c in changes}
-        await self._reread(mirror, out.targets)
+        try:
+            await self._reread(mirror, out.targets)
+        except PbxError as err:
+            # What landed is unknown: never sent again blindly; a full plan will tell.
+            out.unread = True
+            for change in changes:
+                self.metrics.heals.labels("failed").inc()
+                why = f"(not known to have healed: reading it back failed: {err})"
+                out.events.append(object_event("heal_failed", change, "heal", why))
+            return out
         after = make_plan(desired, mirror.state, self.options(sorted(out.targets)))
         out.after = after.changes
         still = {c.ident for c in after.changes}

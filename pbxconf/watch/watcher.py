@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pbxconf import manifest
-from pbxconf.api import PbxClient
+from pbxconf.api import LoginFailed, PbxClient
 from pbxconf.apply import StopFlag
 from pbxconf.errors import PbxconfError
 from pbxconf.kinds import KINDS
@@ -170,6 +170,7 @@ class Watcher:
             await self._resolve_pbx()
             self.emit(self._start_event(device))
             keep_alive = asyncio.create_task(self.keeper.keep_alive())
+            keep_alive.add_done_callback(lambda _: self.stop.set())  # it ends on failure only
             await self._full_plan("start", fatal=True)
             while not self.stop.is_set():
                 await self._step()
@@ -178,7 +179,7 @@ class Watcher:
         finally:
             self.stop.set()
             if keep_alive is not None:
-                await keep_alive  # ends after the call it may have in flight
+                await keep_alive  # ends after the call it may have in flight; raises its error
 
     async def _step(self) -> None:
         if self.reload.is_set():
@@ -206,7 +207,15 @@ class Watcher:
             )
             await self._full_plan("bootup")
             return
-        await self._check(batch)
+        try:
+            await self._check(batch)
+        except LoginFailed:
+            raise
+        except PbxconfError as err:
+            # An answer the watch cannot use (not a PBX that is away: the keeper waits
+            # that out): say so, and read everything.
+            self.emit(plain("error", f"re-reading what the PBX reported failed: {err}"))
+            self.next_full_plan = 0.0
 
     async def _next_batch(self, timeout: float) -> Batch | None:
         """The next batch of reports, or None when the time is up, or on stop or reload."""
@@ -227,6 +236,8 @@ class Watcher:
         loop = asyncio.get_running_loop()
         try:
             live = await self.keeper.guard(lambda: read_live(self.client))
+        except LoginFailed:
+            raise  # never tried again: five wrong passwords lock the IP out
         except PbxconfError as err:
             if fatal:
                 raise
@@ -331,10 +342,12 @@ class Watcher:
             return
         found = [c for c in plan.changes if scope(c.ident)]
         refused = [e for e in plan.errors if isinstance(e, SafetyRefusal)]
-        outcome = await self.keeper.guard(
-            lambda: self.healer.heal(self.desired, self.mirror, found, refused)  # type: ignore[union-attr]
-        )
+        # Not under the keeper's guard: a heal is never repeated as a whole (its writes
+        # may have landed); what it could not finish, it reports.
+        outcome = await self.healer.heal(self.desired, self.mirror, found, refused)
         self._tell(outcome.events)
+        if outcome.unread:
+            self.next_full_plan = 0.0
         self.tracker.forget(outcome.healed)
         self.tracker.gone(outcome.deleted)
         if outcome.targets:

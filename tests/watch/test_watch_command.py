@@ -375,3 +375,18 @@ def test_text_format_says_it_for_a_person(
         " plan (start): 0 drifted, 21 unmanaged (19 extensions, 1 ivr, 1 queue); 7 API call(s)\n"
     )
     assert lines[-1].endswith(' drift ~ extensions[number=1001]: name: "Amy" -> "Front desk"\n')
+
+
+def test_sighup_reads_the_manifests_again(start_watch: Start, manifests: Path) -> None:
+    watch = start_watch()
+    manifests.write_text(manifests.read_text().replace("Front desk", "Reception"))
+    watch.proc.send_signal(signal.SIGHUP)
+    drift = watch.wait_for(is_event("drift", kind="extension"))
+    assert (drift["source"], drift["fields"][0]["new"]) == ("reload", "Reception")
+    watch.wait_for(is_event("plan", reason="reload"))
+    manifests.write_text("version: 1\nextensions:\n  - nmae: typo\n")
+    watch.proc.send_signal(signal.SIGHUP)
+    error = watch.wait_for(is_event("error", reason="reload"))
+    assert "still watching with the ones loaded before" in error["message"]
+    assert "pbx.yaml:3:5" in error["message"]
+    assert watch.stop() == 0
