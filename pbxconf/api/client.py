@@ -97,8 +97,15 @@ class ClientSettings:
     token_lifetime: float = 30 * 60
     # Refresh when less than this is left of the token's life.
     refresh_margin: float = 5 * 60
-    # Where the PBX pushes event reports (the manual's login `port`); pbxconf does not listen.
+    # Where the PBX pushes event reports (the manual's login `port`); only `pbxconf watch`
+    # listens there.
     report_port: str = "8260"
+    # An absolute address for the reports instead (login `url` with `urltag` 1), for a
+    # listener the PBX reaches through NAT or a proxy; None: the caller's IP and the port.
+    report_url: str | None = None
+    # The report format version (login `version`): the manual says "1.0.2" makes the
+    # PBX's reports well-formed JSON. None: not sent, as plan and apply do.
+    report_version: str | None = None
 
 
 class PbxClient:
@@ -149,6 +156,9 @@ class PbxClient:
         self._write_lock = asyncio.Lock()
         self._last_write = -1e18
         self._reads = asyncio.Semaphore(self.settings.read_concurrency)
+        # Successful logins: a new one means a new session, and with it the PBX's report
+        # registration made anew (reports sent in between may be lost).
+        self.logins = 0
         # Answers coming in faster than they are read (see until_received), and an event
         # set each time one of them catches up or ends.
         self._backlogged = 0
@@ -190,9 +200,34 @@ class PbxClient:
             "password": self._password_md5,
             "port": self.settings.report_port,
         }
+        if self.settings.report_url:
+            body.update(url=self.settings.report_url, urltag="1")  # 1: an absolute URL
+        if self.settings.report_version:
+            body["version"] = self.settings.report_version
         # A login is never repeated after an answer: a wrong password counts toward the lock.
         answer = await self._post("login", body, token=None, resend_safe=False)
         self._take_tokens("login", answer)
+        self.logins += 1
+
+    async def relogin(self) -> None:
+        """A new session whatever the current token's state (after the PBX restarted, it
+        has forgotten the token and where to send reports)."""
+        async with self._auth_lock:
+            self._token = self._refresh_token = None
+            await self.login()
+
+    async def keep_fresh(self) -> None:
+        """Log in or refresh the token if it is due, as a call would: a session kept open
+        while no call is made (the token lapses after 30 minutes, and the PBX's reports
+        stop with it)."""
+        await self._current_token()
+
+    def refresh_due_in(self) -> float:
+        """Seconds until the token should be refreshed (0: now, or no session)."""
+        if self._token is None:
+            return 0.0
+        due = self._token_time + self.settings.token_lifetime - self.settings.refresh_margin
+        return max(0.0, due - self._clock())
 
     async def refresh(self) -> None:
         if not self._refresh_token:

@@ -9,7 +9,8 @@ Exit codes (every command):
     1  an error: the PBX, the manifests, a file, a refused or failed plan
     2  a usage error: bad options or environment; with `--detailed-exitcode`, where 2
        means "changes", a usage error exits 1
-    130 / 143  apply stopped by SIGINT / SIGTERM after the call in flight
+    130 / 143  apply stopped by SIGINT / SIGTERM after the call in flight (watch exits 0:
+               stopping is how it ends)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "plan": ("plan", "plan", "Show what apply would change on the PBX. Never writes."),
     "apply": ("apply", "apply", "Make the PBX match the manifests, or apply a saved plan."),
     "export": ("export", "export", "Write the live PBX out as manifests (backups, adoption)."),
+    "watch": ("watch", "watch", "Report (or heal) drift the moment the PBX reports a change."),
     "info": ("info", "info", "Show the PBX's name, serial number, firmware and usage."),
     "schema": ("schema", "schema", "Write the JSON Schemas of manifests and plan output."),
     "sim": ("sim", "sim", "The built-in PBX simulator."),

@@ -99,6 +99,10 @@ class CallRecord:
     why: str = ""
 
 
+# The admin record kinds a PBX reports ConfigChange for (the manual: extensions and trunks
+# only), with the record key that names the object.
+ADMIN_REPORTED = {"extension": "extnumber", "trunk": "trunkname"}
+
 # The errno a PBX answers when a request breaks an endpoint's table: its own "configuring
 # failed" code where the manual's table has one, the generic 10003 elsewhere; a missing
 # required key is 10004 ("some parameters are empty") everywhere.
@@ -148,9 +152,33 @@ class Simulator:
         """An httpx transport that calls this simulator in-process."""
         return InProcessTransport(self)
 
-    def restart(self) -> None:
-        """A PBX restart: every token is gone."""
+    def restart(self) -> list[str]:
+        """A PBX restart: every token is gone. Returns where the sessions it had asked for
+        reports (see `boot_up`)."""
+        urls = self._report_urls()
         self.sessions.clear()
+        return urls
+
+    def boot_up(self, urls: list[str]) -> None:
+        """The PBX is up again: the manual's BootUp report goes to where reports went
+        before the restart (the sessions are gone; a client must log in again)."""
+        report = {"action": "BootUp", "sn": self.state.device.get("sn", "")}
+        self._push(urls, report)
+
+    def _report_urls(self) -> list[str]:
+        """Where reports go: the sessions whose token is alive. The manual's changelog
+        (API 1.0.5) fixed a PBX that went on pushing after the token expired: a client
+        that lets its token lapse gets no more reports."""
+        now = self.clock.now()
+        alive = [s for s in self.sessions.values() if now - s.issued <= self.settings.token_ttl]
+        return sorted({s.report_url for s in alive})
+
+    def _push(self, urls: list[str], report: dict[str, Any]) -> None:
+        if self.faults.fire_report(str(report["action"])):
+            self.events.lost(report)  # the PBX lost this report (a fault asked for it)
+            return
+        for url in urls:
+            self.events.push(url, report)
 
     def call_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -169,7 +197,7 @@ class Simulator:
             if rule.action == "delay":
                 await asyncio.sleep(rule.delay_ms / 1000)
             elif rule.action == "restart":
-                self.restart()
+                self.boot_up(self.restart())
         for rule in fired:
             if rule.action == "errno":
                 return self._answer(endpoint, {"status": "Failed", "errno": rule.errno}, "errno")
@@ -315,8 +343,7 @@ class Simulator:
             report = {"action": "ConfigChange", "type": change.type}
             report["extid" if change.type == "extension" else "trunkname"] = change.key
             report.update(operation=change.operation, sn=self.state.device.get("sn", ""))
-            for url in {s.report_url for s in self.sessions.values()}:
-                self.events.push(url, report)
+            self._push(self._report_urls(), report)
 
     # ---- admin -------------------------------------------------------------------------
 
@@ -332,21 +359,23 @@ class Simulator:
         kind = request.path_params["kind"]
         try:
             record = await _admin_body(request)
+            existed = self.state.admin_has(kind, record)
             self.state.admin_put(kind, record)
         except AdminInputError as err:
             return _admin_error(str(err))
         except (ValueError, TypeError) as err:
             return _admin_error(str(err))
-        self._report_admin(kind, record, "add")
+        key = record.get(ADMIN_REPORTED.get(kind, ""))
+        self._report_admin(kind, str(key), "update" if existed else "add")
         return JSONResponse({"ok": True})
 
-    def _report_admin(self, kind: str, record: dict[str, Any], operation: str) -> None:
+    def _report_admin(self, kind: str, key: str, operation: str) -> None:
+        """An edit in the web page is reported as an API write is (extensions and trunks
+        only, as the manual says)."""
         from pbxconf.sim.state import ConfigChange
 
-        if kind == "extension":
-            self._report([ConfigChange("extension", str(record.get("extnumber")), operation)])
-        elif kind == "trunk":
-            self._report([ConfigChange("trunk", str(record.get("trunkname")), operation)])
+        if kind in ADMIN_REPORTED:
+            self._report([ConfigChange(kind, key, operation)])
 
     async def _admin_delete(self, request: Request) -> Response:
         kind, key = request.path_params["kind"], request.path_params["key"]
@@ -354,6 +383,8 @@ class Simulator:
             found = self.state.admin_delete(kind, key)
         except KeyError:
             return JSONResponse({"error": f"unknown kind {kind}"}, status_code=400)
+        if found:
+            self._report_admin(kind, key, "del")
         return JSONResponse({"deleted": found}, status_code=200 if found else 404)
 
     async def _admin_faults(self, request: Request) -> Response:
@@ -401,7 +432,7 @@ class Simulator:
         return JSONResponse({"now": self.clock.now()})
 
     async def _admin_restart(self, request: Request) -> Response:
-        self.restart()
+        self.boot_up(self.restart())
         return JSONResponse({"ok": True})
 
     async def _admin_calls(self, request: Request) -> Response:

@@ -57,6 +57,10 @@ class EventPusher:
     # One report at a time per listener, so reports arrive in the order they happened.
     _lanes: dict[str, asyncio.Lock] = field(default_factory=dict)
 
+    def lost(self, report: dict[str, Any]) -> None:
+        """A report the PBX never sends (a `drop` fault): logged, so a test can see it."""
+        self.log.append(Delivery("", report, refused="dropped by a fault"))
+
     def push(self, url: str, report: dict[str, Any]) -> None:
         delivery = Delivery(url, report)
         self.log.append(delivery)

@@ -11,7 +11,13 @@ matching call after it was installed, for `times` calls (0: until removed). Acti
             makes a timeout);
 - "stall":  apply the call, then wait delay_ms before answering (a write that landed
             but whose answer comes too late for the caller);
-- "restart": the PBX restarts just before the call: every token is dropped.
+- "restart": the PBX restarts just before the call: every token is dropped, and a
+            BootUp report goes out.
+
+One action is about event reports, not API calls (its `path` names a report's action,
+`ConfigChange` or `BootUp`, or is left out for any report):
+- "drop":   the PBX loses the report: it is never sent (the manual's changelog, API 1.0.5,
+            fixed reports that went missing).
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-ACTIONS = ("errno", "reset", "lose", "html", "delay", "stall", "restart")
+ACTIONS = ("errno", "reset", "lose", "html", "delay", "stall", "restart", "drop")
+REPORT_ACTIONS = ("drop",)
 
 
 @dataclass
@@ -52,8 +59,10 @@ class FaultRule:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
-    def matches(self, path: str) -> bool:
-        """Count this call and say whether the rule fires on it."""
+    def matches(self, path: str, *, report: bool = False) -> bool:
+        """Count this call (or report) and say whether the rule fires on it."""
+        if (self.action in REPORT_ACTIONS) != report:
+            return False  # a rule on calls never counts reports, nor the other way
         if self.path is not None and self.path != path:
             return False
         self.seen += 1
@@ -70,3 +79,7 @@ class FaultBook:
     def fire(self, path: str) -> list[FaultRule]:
         # Every rule counts every call, so all are asked, not just up to the first match.
         return [rule for rule in self.rules if rule.matches(path)]
+
+    def fire_report(self, action: str) -> list[FaultRule]:
+        """The report rules that fire on a report with this `action`."""
+        return [rule for rule in self.rules if rule.matches(action, report=True)]

@@ -1055,6 +1055,18 @@ class PbxState:
             self._taken_id("wakeups", record["wakeupid"])
             self.wakeups.setdefault(ext, []).append(record)
 
+    def admin_has(self, kind: str, record: Record) -> bool:
+        """Whether an admin put of `record` replaces an object (else it adds one)."""
+        if not isinstance(record, dict) or kind not in ADMIN_RECORD_KEYS:
+            return False
+        key = str(record.get(ADMIN_RECORD_KEYS[kind]))
+        if kind in ("extension", "ivr", "queue"):
+            return key in getattr(self, kind + "s")
+        if kind in ("trunk", "inroute", "outroute"):
+            name_key = ADMIN_RECORD_KEYS[kind]
+            return any(r.get(name_key) == key for r in getattr(self, kind + "s").values())
+        return False
+
     def admin_delete(self, kind: str, key: str) -> bool:
         if kind in ("extension", "ivr", "queue"):
             return getattr(self, kind + "s").pop(key, None) is not None

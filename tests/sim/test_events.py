@@ -119,3 +119,62 @@ def test_reports_never_leave_loopback(raw: httpx.Client, admin: httpx.Client) ->
     (delivery,) = admin.get("/admin/events").json()["deliveries"]
     assert delivery["attempts"] == 0
     assert delivery["refused"] == "the simulator sends reports to loopback addresses only"
+
+
+def test_a_restart_sends_boot_up_where_reports_went_before(
+    raw: httpx.Client, admin: httpx.Client, receiver: Receiver, sim: Simulator
+) -> None:
+    sim.events.backoff = 0.01
+    login(raw, port=str(receiver.port))
+    admin.post("/admin/restart")
+    admin.get("/admin/events")  # waits for the deliveries under way
+    assert receiver.reports == [{"action": "BootUp", "sn": "SIM0000000000001"}]
+    assert sim.sessions == {}  # the session is gone: a client logs in again
+    edit = {"extnumber": "1001", "username": "Amy"}
+    admin.post("/admin/records/extension", json=edit)
+    assert len(receiver.reports) == 1  # and until it does, nothing is reported to it
+
+
+def test_reports_stop_when_the_token_expires(
+    raw: httpx.Client, admin: httpx.Client, receiver: Receiver, sim: Simulator
+) -> None:
+    login(raw, port=str(receiver.port))
+    admin.post("/admin/clock", json={"advance": 31 * 60})
+    admin.post("/admin/records/extension", json={"extnumber": "1001", "username": "Amy"})
+    assert admin.get("/admin/events").json()["deliveries"] == []
+
+
+def test_a_drop_fault_loses_a_report(
+    raw: httpx.Client, admin: httpx.Client, receiver: Receiver, sim: Simulator
+) -> None:
+    sim.events.backoff = 0.01
+    login(raw, port=str(receiver.port))
+    admin.post("/admin/faults", json={"action": "drop", "path": "ConfigChange", "times": 1})
+    for name in ("Lost", "Sent"):
+        admin.post("/admin/records/extension", json={"extnumber": "1001", "username": name})
+    deliveries = admin.get("/admin/events").json()["deliveries"]
+    assert [(d["delivered"], d["refused"]) for d in deliveries] == [
+        (False, "dropped by a fault"),
+        (True, ""),
+    ]
+    # A report fault counts reports only: API calls are not dropped, nor counted by it.
+    (rule,) = admin.get("/admin/faults").json()["rules"]
+    assert (rule["seen"], rule["fired"]) == (2, 1)
+
+
+def test_web_page_edits_are_reported_as_add_update_and_del(
+    raw: httpx.Client, admin: httpx.Client, receiver: Receiver, sim: Simulator
+) -> None:
+    sim.events.backoff = 0.01
+    login(raw, port=str(receiver.port))
+    trunk = {"trunkname": "web", "trunktype": "peer", "host": "h", "port": "5060", "domain": "d"}
+    admin.post("/admin/records/trunk", json=trunk)
+    admin.post("/admin/records/trunk", json={**trunk, "host": "moved"})
+    admin.delete("/admin/records/trunk/web")
+    admin.post("/admin/records/ivr", json={"ivrnumber": "6500", "ivrname": "x"})  # not reported
+    admin.get("/admin/events")
+    assert [(r["trunkname"], r["operation"]) for r in receiver.reports] == [
+        ("web", "add"),
+        ("web", "update"),
+        ("web", "del"),
+    ]
