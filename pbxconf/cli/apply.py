@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from pbxconf import manifest, render
+from pbxconf import render
 from pbxconf.apply import StopFlag, describe_failure, execute
 from pbxconf.cli import PbxconfCommand, run_main
-from pbxconf.cli.options import connection_options, manifest_paths, plan_options
+from pbxconf.cli.options import Manifests, connection_options, manifest_paths, plan_options
 from pbxconf.cli.progress import progress_display, stop_on_signals
 from pbxconf.connect import Connection, open_pbx
 from pbxconf.errors import UsageError
@@ -34,13 +34,14 @@ from pbxconf.session import replan_saved
     "--dry-run", is_flag=True, help="Print the exact API calls (secrets masked) and change nothing."
 )
 def apply(
-    paths: tuple[Path, ...],
+    manifests: Manifests,
     conn: Connection,
     options: PlanOptions,
     auto_approve: bool,
     dry_run: bool,
 ) -> None:
     """Make the PBX match the manifests (or apply a plan saved with `plan --out`)."""
+    paths = manifests.paths
     saved = read_saved_plan(paths[0]) if len(paths) == 1 and paths[0].is_file() else None
     if saved is not None:
         if options.prune or options.force or options.targets or options.skip_unreachable:
@@ -48,9 +49,9 @@ def apply(
                 "a saved plan carries its own --prune/--force/--target/--skip-unreachable"
             )
         options = saved_options(saved)
-        desired = manifest.load([Path(p) for p in saved.paths])
+        desired = manifests.load([Path(p) for p in saved.paths])
     else:
-        desired = manifest.load(paths)
+        desired = manifests.load()
     target = conn.describe()
     # Asking needs a person at the keyboard: stdin. Where the output goes (`| tee log`)
     # does not matter.

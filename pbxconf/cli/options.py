@@ -1,16 +1,21 @@
-"""Options shared by commands: the connection to a PBX, and what a plan may do."""
+"""Options shared by commands: the connection to a PBX, what a plan may do, and the
+manifests with the source of their secrets."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from pbxconf.connect import Connection
 from pbxconf.errors import UsageError
+
+if TYPE_CHECKING:
+    from pbxconf.manifest import Desired
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -125,8 +130,60 @@ def plan_options(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+@dataclass(frozen=True)
+class Manifests:
+    """Manifest files and directories, and where their `${VAR}` values come from."""
+
+    paths: tuple[Path, ...]
+    secrets_file: Path | None = None
+    secrets_command: str | None = None
+    missing_secrets: str = "error"
+
+    def load(self, paths: tuple[Path, ...] | list[Path] | None = None) -> Desired:
+        from pbxconf import manifest
+        from pbxconf.secrets import environment
+
+        env = environment(self.secrets_file, self.secrets_command)
+        chosen = self.paths if paths is None else tuple(paths)
+        return manifest.load(chosen, env=env, missing_secrets=self.missing_secrets)
+
+
 def manifest_paths(command: F) -> F:
-    """The PATHS argument: manifest files and directories."""
-    return click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))(
-        command
+    """The PATHS argument (manifest files and directories) and the secrets source: they
+    build `Manifests`, passed on as `manifests`."""
+
+    @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+    @click.option(
+        "--secrets-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="PBXCONF_SECRETS_FILE",
+        help="A dotenv file (NAME=value lines) of the ${VAR} values the environment lacks "
+        "[env PBXCONF_SECRETS_FILE].",
     )
+    @click.option(
+        "--secrets-command",
+        metavar="COMMAND",
+        envvar="PBXCONF_SECRETS_COMMAND",
+        help="A command (a vault's CLI) that prints NAME=value lines or a JSON object of "
+        "the ${VAR} values [env PBXCONF_SECRETS_COMMAND].",
+    )
+    @click.option(
+        "--missing-secrets",
+        type=click.Choice(["error", "unmanaged"]),
+        default="error",
+        show_default=True,
+        envvar="PBXCONF_MISSING_SECRETS",
+        help="An unset ${VAR} in a password or PIN: an error, or the field left unmanaged "
+        "(plan an adopted PBX before every secret is in the vault).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["manifests"] = Manifests(
+            paths=kwargs.pop("paths"),
+            secrets_file=kwargs.pop("secrets_file"),
+            secrets_command=kwargs.pop("secrets_command"),
+            missing_secrets=kwargs.pop("missing_secrets"),
+        )
+        return command(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

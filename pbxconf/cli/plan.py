@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from pbxconf import manifest, render
+from pbxconf import render
 from pbxconf.cli import PbxconfCommand, run_main
-from pbxconf.cli.options import connection_options, manifest_paths, plan_options
+from pbxconf.cli.options import Manifests, connection_options, manifest_paths, plan_options
 from pbxconf.connect import Connection, open_pbx
 from pbxconf.errors import PbxconfError, UsageError
 from pbxconf.files import cannot_write, write_whole
@@ -87,7 +87,7 @@ def failure_in_document(fmt: str, target: str) -> Iterator[None]:
     help="Save the plan for `pbxconf apply FILE` (holds no secret).",
 )
 def plan(
-    paths: tuple[Path, ...],
+    manifests: Manifests,
     conn: Connection,
     options: PlanOptions,
     fmt: str,
@@ -99,7 +99,7 @@ def plan(
         raise UsageError(f"--out {out}: cannot save the plan there: {reason}")
     target = conn.describe()
     with failure_in_document(fmt, target):
-        desired = manifest.load(paths)
+        desired = manifests.load()
 
         async def run() -> tuple[Plan, State]:
             async with open_pbx(conn) as pbx:
@@ -111,7 +111,7 @@ def plan(
     if result.errors:
         raise click.ClickException("the plan has errors; nothing can be applied")
     if out is not None:
-        data = saved_plan(result, desired, [str(p) for p in paths], options, target)
+        data = saved_plan(result, desired, [str(p) for p in manifests.paths], options, target)
         write_whole(out, json.dumps(data, indent=1, sort_keys=True) + "\n")
         click.echo(f"Saved the plan to {out}; run `pbxconf apply {out}` to apply it.", err=True)
     if detailed_exitcode and result.differs:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from pbxconf import manifest
 from pbxconf.cli import PbxconfCommand
-from pbxconf.cli.options import manifest_paths
+from pbxconf.cli.options import Manifests, manifest_paths
 from pbxconf.kinds import KINDS
 
 
 @click.command(cls=PbxconfCommand)
 @manifest_paths
-def validate(paths: tuple[Path, ...]) -> None:
+def validate(manifests: Manifests) -> None:
     """Check manifests offline: exit 0 if valid, 1 with every error (file:line:col) if not."""
-    desired = manifest.load(paths)
+    desired = manifests.load()
     counts = ", ".join(
         f"{len(desired.state.objects[k.name])} {k.section}"
         for k in KINDS.values()

@@ -9,20 +9,19 @@ import signal
 import socket
 import sys
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
 
-from pbxconf import manifest
 from pbxconf.cli import PbxconfCommand, run_main
-from pbxconf.cli.options import connection_options, manifest_paths
+from pbxconf.cli.options import Manifests, connection_options, manifest_paths
 from pbxconf.connect import Connection, check_connection, is_loopback_host
 from pbxconf.errors import UsageError
 from pbxconf.watch import options as opt
 
 if TYPE_CHECKING:  # imported when the command runs
+    from pbxconf.manifest import Desired
     from pbxconf.watch.watcher import Watcher
 
 log = logging.getLogger("pbxconf.watch")
@@ -83,7 +82,7 @@ log = logging.getLogger("pbxconf.watch")
     help="With --heal: delete what no manifest names (protected objects excepted).",
 )
 def watch(
-    paths: tuple[Path, ...],
+    manifests: Manifests,
     conn: Connection,
     listen: str,
     advertise: str | None,
@@ -117,12 +116,12 @@ def watch(
             "behind a proxy, give --advertise)",
             options.describe_listener(),
         )
-    desired = manifest.load(paths)
+    desired = manifests.load()
     from pbxconf.watch.listener import bind_listener
 
     sock = bind_listener(options.listen_host, options.listen_port)
     options.listen_port = sock.getsockname()[1]  # port 0: the one the system chose
-    run_main(_watch(conn, options, desired, paths, sock))
+    run_main(_watch(conn, options, desired, manifests, sock))
 
 
 def _options(
@@ -160,8 +159,8 @@ def _options(
 async def _watch(
     conn: Connection,
     options: opt.WatchOptions,
-    desired: manifest.Desired,
-    paths: tuple[Path, ...],
+    desired: Desired,
+    manifests: Manifests,
     sock: socket.socket,
 ) -> None:
     from pbxconf.api import ClientSettings, PbxClient
@@ -191,7 +190,7 @@ async def _watch(
     metrics = WatchMetrics(lambda: client.calls)
     notifier = Notifier(options.notify, metrics) if options.notify else None
     output = EventOutput(options.fmt, lambda line: click.echo(line), metrics, notifier)
-    watcher = Watcher(client, desired, paths, options, output, metrics, conn.describe())
+    watcher = Watcher(client, desired, manifests.load, options, output, metrics, conn.describe())
     listener = ReportListener(sock, watcher.intake, metrics, watcher.health)
     stopped_by = _handle_signals(watcher)
     try:

@@ -14,12 +14,13 @@ model.py      the whole format as one model (the JSON Schema)
 from pbxconf.manifest.desired import Desired, DesiredView
 from pbxconf.manifest.errors import ManifestError, ManifestErrors, Position
 from pbxconf.manifest.files import manifest_files
-from pbxconf.manifest.loader import FORMAT_VERSION, load
+from pbxconf.manifest.loader import FORMAT_VERSION, MISSING_SECRETS, load
 from pbxconf.manifest.model import manifest_model
 from pbxconf.manifest.settings import Safety, Settings
 
 __all__ = [
     "FORMAT_VERSION",
+    "MISSING_SECRETS",
     "Desired",
     "DesiredView",
     "ManifestError",

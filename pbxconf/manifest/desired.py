@@ -23,6 +23,8 @@ class Desired:
     protected: set[tuple[str, Key]] = field(default_factory=set)
     # Every file read, with the sha256 of its bytes (saved plans pin them).
     files: dict[str, str] = field(default_factory=dict)
+    # With --missing-secrets unmanaged: (where, variable) of each secret left unmanaged.
+    unset_secrets: list[tuple[str, str]] = field(default_factory=list)
     # (kind, key) -> what the plan compares of each object (see `view`).
     _views: dict[tuple[str, Key], DesiredView] = field(default_factory=dict, repr=False)
 

@@ -57,9 +57,20 @@ MAX_NODES = 500_000
 TOP_LEVEL = ("version", "settings", "external", *KINDS.sections)
 
 
-def load(paths: Iterable[str | Path], env: Mapping[str, str] | None = None) -> Desired:
+# What an unset `${VAR}` in a sensitive field does: an error, or the field is left
+# unmanaged (an adopted PBX planned before every secret of its export is in the vault).
+MISSING_SECRETS = ("error", "unmanaged")
+
+
+def load(
+    paths: Iterable[str | Path],
+    env: Mapping[str, str] | None = None,
+    *,
+    missing_secrets: str = "error",
+) -> Desired:
     """Load, merge and validate manifests; raise ManifestErrors with every problem found."""
     loader = _Loader(os.environ if env is None else env)
+    loader.leave_unset_secrets = missing_secrets == "unmanaged"
     with collector_paused():
         for path in manifest_files(paths):
             loader.load_file(path)
@@ -78,6 +89,7 @@ class _Loader:
         self.settings_at: Position | None = None
         self.invalid_keys: set[tuple[str, Key]] = set()
         self.unreadable = False
+        self.leave_unset_secrets = False
 
     def error(self, position: Position | None, path: str, message: str) -> None:
         self.errors.append(ManifestError(position, path, message))
@@ -274,7 +286,7 @@ class _Loader:
             )
             return
         before = len(self.errors)
-        data = self._plain(name, item, label)
+        data = self._plain(name, item, label, secrets=kind.sensitive)
         for unwritable in self._refuse_unwritable(name, item, label, kind):
             data.pop(unwritable, None)
         if all(f in data for f in kind.key_fields):
@@ -357,8 +369,17 @@ class _Loader:
                 )
         return refused
 
-    def _plain(self, name: str, node: Any, path: str, at: Position | None = None) -> Any:
-        """YAML nodes -> plain data, with ${ENV} substituted in every string."""
+    def _plain(
+        self,
+        name: str,
+        node: Any,
+        path: str,
+        at: Position | None = None,
+        secrets: frozenset[str] = frozenset(),
+        field: str = "",
+    ) -> Any:
+        """YAML nodes -> plain data, with ${ENV} substituted in every string. `secrets`
+        are the object's sensitive fields, `field` the dotted one this node is."""
         if isinstance(node, PosMap):
             out = {}
             for key, value in node.items():
@@ -369,20 +390,24 @@ class _Loader:
                         "no value; remove the line to leave the field unmanaged",
                     )
                     continue
-                out[str(key)] = self._plain(
-                    name, value, f"{path}.{key}", value_pos(name, node, key)
-                )
+                inner = f"{field}.{key}" if field else str(key)
+                try:
+                    out[str(key)] = self._plain(
+                        name, value, f"{path}.{key}", value_pos(name, node, key), secrets, inner
+                    )
+                except _SecretLeftOut:
+                    continue  # the field is not managed
             return out
         if isinstance(node, PosSeq):
             return [
-                self._plain(name, v, f"{path}[{i}]", item_pos(name, node, i))
+                self._plain(name, v, f"{path}[{i}]", item_pos(name, node, i), secrets, field)
                 for i, v in enumerate(node)
             ]
         if isinstance(node, str):
-            return self._substitute(at or Position(name, 1, 1), node, path)
+            return self._substitute(at or Position(name, 1, 1), node, path, field in secrets)
         return node
 
-    def _substitute(self, at: Position, text: str, path: str) -> str:
+    def _substitute(self, at: Position, text: str, path: str, secret: bool = False) -> str:
         def value(match: re.Match[str]) -> str:
             if match[0] == "$${":
                 return "${"
@@ -400,11 +425,15 @@ class _Loader:
                 return self.env[var]
             if default is not None:
                 return default
+            if secret and self.leave_unset_secrets:
+                self.desired.unset_secrets.append((path, var))
+                raise _SecretLeftOut
             self.error(
                 at,
                 path,
                 f"environment variable {var} is not set (write "
-                f"${{{var}:-default}} to give a default)",
+                f"${{{var}:-default}} to give a default"
+                + (", or plan with --missing-secrets unmanaged)" if secret else ")"),
             )
             return ""
 
@@ -491,6 +520,10 @@ class _Loader:
 # `$${` (a literal `${`), `${VAR}`, `${VAR:-default}`, and any other `${`, which is refused:
 # left as it is, `${VAR:?message}` or a typo would reach the PBX as text.
 ENV_PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?")
+
+
+class _SecretLeftOut(Exception):
+    """An unset secret: its field is left out (not managed)."""
 
 
 class _Masked:

@@ -57,6 +57,7 @@ class _Planner:
                 self._undeclared_objects(kind, claimed)
         self._externals()
         self._deletes_still_used()
+        self._unset_secrets()
         if self.options.targets:
             self._limit_to_targets()
         if self.options.skip_unreachable:
@@ -344,6 +345,18 @@ class _Planner:
                     self._add(
                         Change(Action.CANNOT, ref.kind, ref.key, reason=reason, common=common)
                     )
+
+    def _unset_secrets(self) -> None:
+        """Secrets whose variables are not set, left unmanaged on request: say which."""
+        unset = self.desired.unset_secrets
+        if not unset:
+            return
+        shown = ", ".join(f"{where} (${{{var}}})" for where, var in unset[:5])
+        more = f" and {len(unset) - 5} more" if len(unset) > 5 else ""
+        self.plan.warnings.append(
+            f"{len(unset)} secret(s) are not set, so their fields are not managed: "
+            f"{shown}{more}. Set them (or --secrets-file / --secrets-command) to manage them."
+        )
 
     def _deletes_still_used(self) -> None:
         """A delete of an object that something staying on the PBX still uses (a trunk

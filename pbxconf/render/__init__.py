@@ -2,7 +2,7 @@
 never leave here: they show as `(sensitive)` in every format, and API call bodies are
 masked the same way; every value that came from a PBX is printed escaped."""
 
-from pbxconf.render.common import MASK, shown
+from pbxconf.render.common import MASK, field_line, shown
 from pbxconf.render.json_plan import (
     JsonProblem,
     plan_output_schema,
@@ -17,6 +17,7 @@ __all__ = [
     "MARKER",
     "MASK",
     "JsonProblem",
+    "field_line",
     "plan_output_schema",
     "plan_to_json_model",
     "render_calls",

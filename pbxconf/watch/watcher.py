@@ -25,13 +25,11 @@ import ipaddress
 import logging
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pbxconf import manifest
 from pbxconf.api import LoginFailed, PbxClient
 from pbxconf.apply import StopFlag
 from pbxconf.errors import PbxconfError
@@ -58,7 +56,7 @@ class Watcher:
         self,
         client: PbxClient,
         desired: Desired,
-        paths: Iterable[Path],
+        load: Callable[[], Desired],
         options: WatchOptions,
         emit: Callable[[WatchEvent], None],
         metrics: WatchMetrics,
@@ -66,7 +64,7 @@ class Watcher:
     ) -> None:
         self.client = client
         self.desired = desired
-        self.paths = list(paths)
+        self.load = load  # the manifests again (SIGHUP), from the same secrets source
         self.options = options
         self.emit = emit
         self.metrics = metrics
@@ -374,7 +372,7 @@ class Watcher:
 
     def _reload_manifests(self) -> bool:
         try:
-            self.desired = manifest.load(self.paths)
+            self.desired = self.load()
         except PbxconfError as err:
             lines = [*err.details(), err.summary]
             self.emit(
