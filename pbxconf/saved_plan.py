@@ -34,7 +34,8 @@ from pbxconf.plan import Plan, PlanOptions, fingerprint
 from pbxconf.render import plan_to_json_model
 
 SAVED_FORMAT = "pbxconf-saved-plan"
-SAVED_FORMAT_VERSION = 1
+# 2: the PBX the plan is for (its serial number and URL) is part of it.
+SAVED_FORMAT_VERSION = 2
 SECRET_ITERATIONS = 200_000
 
 
@@ -96,10 +97,19 @@ class SavedSecrets(_Strict):
     pbkdf2_sha256: StrictStr
 
 
+class SavedPbx(_Strict):
+    """The PBX the plan was made against: its serial number and where it was reached."""
+
+    sn: StrictStr
+    devicename: StrictStr = ""
+    url: StrictStr
+
+
 class SavedPlan(_Strict):
     """What apply reads of a saved plan file (`plan` itself is for people and tools)."""
 
     target: StrictStr
+    pbx: SavedPbx
     paths: list[StrictStr] = Field(min_length=1)
     options: SavedOptions
     manifests: dict[StrictStr, StrictStr]
@@ -130,7 +140,12 @@ def _changes_digest(plan: Plan, target: str) -> str:
 
 
 def saved_plan(
-    plan: Plan, desired: Desired, paths: list[str], options: PlanOptions, target: str
+    plan: Plan,
+    desired: Desired,
+    paths: list[str],
+    options: PlanOptions,
+    target: str,
+    device: dict[str, Any],
 ) -> dict[str, Any]:
     salt = os.urandom(16)
     model = plan_to_json_model(plan, target).model_dump(mode="json")
@@ -139,6 +154,11 @@ def saved_plan(
         "format_version": SAVED_FORMAT_VERSION,
         "pbxconf_version": __version__,
         "target": target,
+        "pbx": {
+            "sn": str(device.get("sn", "")),
+            "devicename": str(device.get("devicename", "")),
+            "url": target,
+        },
         "paths": paths,
         "options": {
             "prune": options.prune,
@@ -193,6 +213,18 @@ def saved_options(saved: SavedPlan) -> PlanOptions:
         targets=[(kind, tuple(key)) for kind, key in opts.targets],
         skip_unreachable=opts.skip_unreachable,
     )
+
+
+def check_same_pbx(saved: SavedPlan, device: dict[str, Any], target: str) -> None:
+    """A saved plan applies to the PBX it was made against, never to another one with the
+    same content: its serial number and its URL must both be the plan's."""
+    sn = str(device.get("sn", ""))
+    if sn != saved.pbx.sn or target != saved.pbx.url:
+        raise StalePlan(
+            f"a different PBX: the plan was made against {saved.pbx.devicename or 'the PBX'} "
+            f"SN {saved.pbx.sn} at {saved.pbx.url}; this is {device.get('devicename', 'a PBX')} "
+            f"SN {sn} at {target}. Plan against this PBX."
+        )
 
 
 def check_manifests_unchanged(saved: SavedPlan, desired: Desired) -> None:

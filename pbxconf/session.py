@@ -18,6 +18,7 @@ from pbxconf.saved_plan import (
     SavedPlan,
     check_live_unchanged,
     check_manifests_unchanged,
+    check_same_pbx,
     saved_options,
 )
 from pbxconf.state import State
@@ -55,6 +56,7 @@ async def replan_saved(
     """The saved plan made again against the PBX as it is now, with the live State it
     was made from; StalePlan where the manifests, the secrets or the PBX changed since it
     was saved."""
+    check_same_pbx(saved, await client.device_info(), target)
     check_manifests_unchanged(saved, desired)
     live = await read_live(client)
     plan = make_plan(desired, live, saved_options(saved))

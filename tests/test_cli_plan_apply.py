@@ -274,7 +274,7 @@ def test_saved_plan_with_a_target_applies(office: Path, state: Path, tmp_path: P
             lambda d: d.update(fingerprints=[{"kind": "nope", "key": ["a"], "sha256": "x"}]),
             "(fingerprints.0.kind: Value error, unknown kind 'nope')",
         ),
-        (lambda d: d.update(format_version=2), "saved with plan format 2; this pbxconf reads"),
+        (lambda d: d.update(format_version=3), "saved with plan format 3; this pbxconf reads"),
     ],
     ids=["fingerprints", "options", "paths", "prune", "salt", "digest", "kind", "format"],
 )
@@ -464,3 +464,24 @@ def test_a_value_outside_the_write_enum_is_read_and_shown_as_the_pbx_has_it(stat
     result = cli("plan", str(EXAMPLES / "small-office"), *sim_args(state))
     assert result.exit_code == 0, result.output
     assert 'ring_timeout: "45" -> 30' in result.stdout
+
+
+def test_a_saved_plan_applies_only_to_the_pbx_it_was_made_against(
+    state: Path, tmp_path: Path
+) -> None:
+    # Another PBX with the same content took the plan.
+    office = str(EXAMPLES / "small-office")
+    saved = tmp_path / "plan.json"
+    assert cli("plan", office, *sim_args(state), "--out", str(saved)).exit_code == 0
+    pinned = json.loads(saved.read_text())["pbx"]
+    assert pinned["sn"] == "SIM0000000000001" and pinned["url"].startswith("the built-in")
+    twin = tmp_path / "twin.json"
+    shutil.copy(state, twin)
+    data = json.loads(twin.read_text())
+    data["device"]["sn"] = "SIM0000000000002"
+    twin.write_text(json.dumps(data))
+    other = cli("apply", str(saved), *sim_args(twin), "--auto-approve")
+    assert other.exit_code == 1
+    assert "stale plan: a different PBX: the plan was made against" in other.stderr
+    assert "SN SIM0000000000001" in other.stderr and "this is" in other.stderr
+    assert cli("apply", str(saved), *sim_args(state), "--auto-approve").exit_code == 0

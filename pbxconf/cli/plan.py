@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -101,17 +102,20 @@ def plan(
     with failure_in_document(fmt, target):
         desired = manifests.load()
 
-        async def run() -> tuple[Plan, State]:
+        async def run() -> tuple[Plan, State, dict[str, Any]]:
             async with open_pbx(conn) as pbx:
-                return await plan_and_log_out(pbx, desired, options)
+                # A saved plan names the PBX it is for: apply refuses it on any other.
+                device = await pbx.device_info() if out is not None else {}
+                return (*await plan_and_log_out(pbx, desired, options), device)
 
         # The live State is held until the plan is shown, and freed after.
-        result, _live = run_main(run())
+        result, _live, device = run_main(run())
     click.echo(render_plan(result, target, fmt), nl=False)
     if result.errors:
         raise click.ClickException("the plan has errors; nothing can be applied")
     if out is not None:
-        data = saved_plan(result, desired, [str(p) for p in manifests.paths], options, target)
+        paths = [str(p) for p in manifests.paths]
+        data = saved_plan(result, desired, paths, options, target, device)
         write_whole(out, json.dumps(data, indent=1, sort_keys=True) + "\n")
         click.echo(f"Saved the plan to {out}; run `pbxconf apply {out}` to apply it.", err=True)
     if detailed_exitcode and result.differs:
