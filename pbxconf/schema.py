@@ -17,9 +17,15 @@ SCHEMA_ID = "https://pbxconf.invalid/schemas/pbxconf.schema.json"
 # File name -> the function that writes it: what `pbxconf schema` keeps in schemas/.
 def schema_files() -> dict[str, str]:
     from pbxconf.render import plan_output_schema
+    from pbxconf.render.json_apply import apply_output_schema
 
     plan = json.dumps(plan_output_schema(), indent=2, sort_keys=True) + "\n"
-    return {"pbxconf.schema.json": manifest_schema_text(), "plan-output.schema.json": plan}
+    applied = json.dumps(apply_output_schema(), indent=2, sort_keys=True) + "\n"
+    return {
+        "pbxconf.schema.json": manifest_schema_text(),
+        "plan-output.schema.json": plan,
+        "apply-output.schema.json": applied,
+    }
 
 
 def manifest_schema() -> dict[str, Any]:

@@ -485,3 +485,42 @@ def test_a_saved_plan_applies_only_to_the_pbx_it_was_made_against(
     assert "stale plan: a different PBX: the plan was made against" in other.stderr
     assert "SN SIM0000000000001" in other.stderr and "this is" in other.stderr
     assert cli("apply", str(saved), *sim_args(state), "--auto-approve").exit_code == 0
+
+
+def test_apply_json_says_what_was_done_failed_and_not_run(server: ThreadedServer) -> None:
+    schema = json.loads((ROOT / "schemas" / "apply-output.schema.json").read_text())
+    httpx.post(
+        server.url + "/admin/faults",
+        json={"action": "errno", "errno": "10003", "path": "outroute/add"},
+    )
+    office = str(EXAMPLES / "small-office")
+    result = cli("apply", office, *connect_args(server), "--auto-approve", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)  # only the document on stdout
+    jsonschema.validate(report, schema)
+    assert (report["outcome"], report["ok"]) == ("failed", False)
+    assert report["failed"]["errno"] == "10003"
+    assert report["failed"]["meaning"] == "the API does not support this request"
+    assert report["failed"]["objects"] == ["outbound_routes[name=local]"]
+    assert len(report["done"]) == 9 and len(report["not_run"]) == 3
+    again = cli("apply", office, *connect_args(server), "--auto-approve", "--format", "json")
+    report = json.loads(again.stdout)
+    jsonschema.validate(report, schema)
+    assert (again.exit_code, report["outcome"], report["ok"]) == (0, "applied", True)
+    assert report["verification"] == {"checked": True, "remaining": [], "changed_by_others": []}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--detailed-exitcode",),  # no URL: a CI job whose secret is missing
+        ("--detailed-exitcode", "--url", "pbx.example.com", "--username", "a", "--password", "b"),
+        ("--detailed-exitcode", "--target", "nope"),
+        ("--detailed-exitcode", "--no-such-option"),
+    ],
+)
+def test_with_detailed_exitcode_a_usage_error_is_never_2(args: tuple[str, ...]) -> None:
+    # 2 means "changes": a missing secret or a typo exited 2 and read as drift.
+    result = cli("plan", str(EXAMPLES / "small-office"), *args, env={"PBXCONF_URL": None})
+    assert result.exit_code == 1, result.output
+    assert cli("plan", str(EXAMPLES / "small-office"), *args[1:] or ("--bogus",)).exit_code == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from pbxconf import render
-from pbxconf.apply import StopFlag, describe_failure, execute
+from pbxconf.apply import ApplyResult, StopFlag, describe_failure, execute
 from pbxconf.cli import PbxconfCommand, run_main
 from pbxconf.cli.options import Manifests, connection_options, manifest_paths, plan_options
 from pbxconf.cli.progress import progress_display, stop_on_signals
@@ -33,12 +33,22 @@ from pbxconf.session import replan_saved
 @click.option(
     "--dry-run", is_flag=True, help="Print the exact API calls (secrets masked) and change nothing."
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the plan and the result (done, failed with errno and meaning, not run, the "
+    "check after) as one document on stdout; progress stays on stderr.",
+)
 def apply(
     manifests: Manifests,
     conn: Connection,
     options: PlanOptions,
     auto_approve: bool,
     dry_run: bool,
+    fmt: str,
 ) -> None:
     """Make the PBX match the manifests (or apply a plan saved with `plan --out`)."""
     paths = manifests.paths
@@ -62,6 +72,8 @@ def apply(
             "with --auto-approve"
         )
 
+    report = Report(fmt, target)
+
     async def run() -> int:
         async with open_pbx(conn) as pbx:
             if saved is not None:
@@ -69,19 +81,21 @@ def apply(
             else:
                 before = await read_live(pbx)
                 the_plan = make_plan(desired, before, options)
-            click.echo(render.render_text(the_plan, target, colour=sys.stdout.isatty()), nl=False)
+            report.plan(the_plan)
             if the_plan.errors:
+                report.ends(the_plan, "refused")
                 raise click.ClickException("the plan has errors; nothing was changed")
             if not the_plan.has_changes:
-                click.echo("Nothing to do." if not the_plan.manual else _by_hand(the_plan))
-                return 0
+                report.say("Nothing to do." if not the_plan.manual else _by_hand(the_plan))
+                return report.ends(the_plan, "nothing-to-do")
             if dry_run:
-                click.echo("\nDry run: these calls would be sent (nothing was changed):")
-                click.echo(render.render_calls(the_plan.calls), nl=False)
-                return 0
-            if not auto_approve and not click.confirm(f"Apply these changes to {target}?"):
-                click.echo("Nothing was changed.")
-                return 1
+                report.say("\nDry run: these calls would be sent (nothing was changed):")
+                report.say(render.render_calls(the_plan.calls).rstrip("\n"))
+                return report.ends(the_plan, "dry-run")
+            question = f"Apply these changes to {target}?"
+            if not auto_approve and not click.confirm(question, err=report.json):
+                report.say("Nothing was changed.")
+                return report.ends(the_plan, "declined", code=1)
             stop = StopFlag()
             with progress_display(sys.stderr.isatty()) as progress:
                 applying = asyncio.ensure_future(
@@ -89,28 +103,57 @@ def apply(
                 )
                 with stop_on_signals(stop, applying):
                     result = await applying
-            if result.failed is not None or result.interrupted:
-                for line in describe_failure(result):
-                    click.echo(line, err=True)
-                return 130 if result.interrupted == "SIGINT" else 143 if result.interrupted else 1
-            for note in result.notes:
-                click.echo(note, err=True)
-            if result.changed_by_others:
-                click.echo(
-                    "Changed by someone else during this apply (not by its writes): "
-                    + ", ".join(result.changed_by_others),
-                    err=True,
-                )
-            if result.remaining is not None and result.remaining.changes:
-                click.echo("After applying, the PBX still differs from the manifests:", err=True)
-                click.echo(render.render_text(result.remaining, target), err=True, nl=False)
-                return 1
-            click.echo(_complete(the_plan, len(result.done)))
-            return 0
+            return report.result(the_plan, result)
 
     code = run_main(run())
     if code:
         sys.exit(code)
+
+
+class Report:
+    """What apply prints: text for a person (the plan on stdout, what went wrong on
+    stderr), or one JSON document on stdout at the end."""
+
+    def __init__(self, fmt: str, target: str) -> None:
+        self.json = fmt == "json"
+        self.target = target
+
+    def plan(self, plan: Plan) -> None:
+        if not self.json:
+            click.echo(render.render_text(plan, self.target, colour=sys.stdout.isatty()), nl=False)
+
+    def say(self, line: str) -> None:
+        click.echo(line, err=self.json)
+
+    def ends(
+        self, plan: Plan, outcome: str, result: ApplyResult | None = None, code: int = 0
+    ) -> int:
+        if self.json:
+            from pbxconf.render.json_apply import render_apply_json
+
+            click.echo(render_apply_json(plan, self.target, outcome, result), nl=False)
+        return code
+
+    def result(self, plan: Plan, result: ApplyResult) -> int:
+        if result.failed is not None or result.interrupted:
+            for line in describe_failure(result):
+                click.echo(line, err=True)
+            code = 130 if result.interrupted == "SIGINT" else 143 if result.interrupted else 1
+            return self.ends(plan, "interrupted" if result.interrupted else "failed", result, code)
+        for note in result.notes:
+            click.echo(note, err=True)
+        if result.changed_by_others:
+            click.echo(
+                "Changed by someone else during this apply (not by its writes): "
+                + ", ".join(result.changed_by_others),
+                err=True,
+            )
+        if result.remaining is not None and result.remaining.changes:
+            click.echo("After applying, the PBX still differs from the manifests:", err=True)
+            click.echo(render.render_text(result.remaining, self.target), err=True, nl=False)
+            return self.ends(plan, "failed", result, 1)
+        self.say(_complete(plan, len(result.done)))
+        return self.ends(plan, "applied", result)
 
 
 def _complete(plan: Plan, calls: int) -> str:

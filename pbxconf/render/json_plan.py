@@ -146,7 +146,7 @@ def plan_to_json_model(plan: Plan, target: str) -> JsonPlan:
 
 
 def render_json(plan: Plan, target: str) -> str:
-    return _dumped(plan_to_json_model(plan, target))
+    return dumped(plan_to_json_model(plan, target))
 
 
 class JsonProblem(BaseModel):
@@ -173,7 +173,7 @@ class JsonFailure(BaseModel):
 
 
 def render_json_failure(target: str, summary: str, problems: list[JsonProblem]) -> str:
-    return _dumped(
+    return dumped(
         JsonFailure(
             format="pbxconf-plan",
             format_version=JSON_FORMAT_VERSION,
@@ -186,7 +186,7 @@ def render_json_failure(target: str, summary: str, problems: list[JsonProblem]) 
     )
 
 
-def _dumped(model: BaseModel) -> str:
+def dumped(model: BaseModel) -> str:
     # A control character a PBX answered becomes its \u escape: the same JSON string.
     text = json.dumps(model.model_dump(mode="json"), indent=2, ensure_ascii=False)
     return printable_json(text) + "\n"
