@@ -362,6 +362,7 @@ def test_schema_command_check(tmp_path: Path) -> None:
     assert runner.invoke(main, ["schema", "-d", str(tmp_path)]).exit_code == 0
     assert runner.invoke(main, ["schema", "--check", "-d", str(tmp_path)]).exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "apply-output.schema.json",
         "pbxconf.schema.json",
         "plan-output.schema.json",
     ]
