@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 
@@ -119,6 +119,13 @@ def _url_parts(url: str) -> SplitResult:
         ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConnectError(f"--url {shown!r} is not an http(s) URL {example}")
+    if "/api/" in parts.path + "/":
+        base = urlunsplit(parts._replace(path="", query="", fragment=""))
+        # The PBX then answers 20005 ("the token is empty"), which says nothing of the URL.
+        raise ConnectError(
+            f"--url {shown!r} holds the API's path: give the PBX's base URL ({base}); "
+            "pbxconf adds /api/v1.1.0/ itself"
+        )
     if parts.username is not None or parts.password is not None:
         # The API takes its credentials in the login call; in the URL they would print.
         raise ConnectError(

@@ -37,18 +37,16 @@ def fast_settings(**overrides: float) -> ClientSettings:
     return settings
 
 
+@pytest.fixture(autouse=True)
+def unspaced_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands that write (apply, watch) space their writes as a PBX needs: not a test's
+    simulator. Through the environment, as CI would set it."""
+    monkeypatch.setenv("PBXCONF_WRITE_INTERVAL", "0")
+
+
 def connect_args(server: ThreadedServer) -> list[str]:
-    """CLI options that reach a simulator over TCP, writes unspaced (tests are not a PBX)."""
-    return [
-        "--url",
-        server.url,
-        "--username",
-        DEFAULT_USERNAME,
-        "--password",
-        DEFAULT_PASSWORD,
-        "--write-interval",
-        "0",
-    ]
+    """CLI options that reach a simulator over TCP."""
+    return ["--url", server.url, "--username", DEFAULT_USERNAME, "--password", DEFAULT_PASSWORD]
 
 
 def sim_client(sim: Simulator) -> PbxClient:

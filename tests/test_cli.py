@@ -94,8 +94,6 @@ def test_ca_bundle_that_is_not_pem_is_a_usage_error(tmp_path: Path) -> None:
         (("--url", "http://pbx:99999"), "(Port out of range 0-65535)"),
         (("--sim", "--timeout", "nan"), "--timeout must be a finite number of seconds above 0"),
         (("--sim", "--timeout", "inf"), "--timeout must be a finite number of seconds above 0"),
-        (("--sim", "--write-interval", "nan"), "--write-interval must be a finite number"),
-        (("--sim", "--write-interval", "inf"), "--write-interval must be a finite number"),
         # It warned "NOT verified" and then verified against the bundle.
         (
             (
@@ -255,3 +253,50 @@ def test_the_simulator_is_not_imported_by_commands_that_do_not_run_it() -> None:
     code = "import sys, pbxconf.cli; print(sorted(m for m in sys.modules if 'pbxconf.sim' in m))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_write_interval_that_never_ends_is_refused(value: str) -> None:
+    code, _, err = run(
+        "apply", "examples/hotel", "--sim", "--auto-approve", "--write-interval", value
+    )
+    assert code == 2 and "--write-interval must be a finite number" in err
+
+
+@pytest.mark.parametrize("command", ["plan", "export", "info", "validate"])
+def test_commands_that_never_write_do_not_offer_write_options(command: str) -> None:
+    # --write-interval was offered on plan, export and info, which never write.
+    code, out, _ = run(command, "--help")
+    assert code == 0 and "--write-interval" not in out
+
+
+def test_verbosity_and_colour_options_go_after_the_subcommand_too() -> None:
+    # -v worked only before the subcommand, and there was no -q nor --no-color.
+    code, _, err = run("info", "--sim", "-v")
+    assert code == 0 and "DEBUG pbxconf" in err
+    code, _, err = run("-v", "info", "--sim")
+    assert code == 0 and "DEBUG pbxconf" in err
+    code, _, err = run("info", "--sim", "-v", "-q")
+    assert code == 2 and "-v and -q contradict each other" in err
+
+
+def test_no_color_and_the_no_color_convention(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pbxconf.cli.output import Output
+
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    assert Output().colour(Tty()) is True  # type: ignore[arg-type]
+    assert Output(no_color=True).colour(Tty()) is False  # type: ignore[arg-type]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert Output().colour(Tty()) is False  # type: ignore[arg-type]
+
+
+def test_a_url_with_the_api_path_says_so() -> None:
+    # It reported "token is empty" (20005) instead of a wrong URL.
+    code, _, err = run(
+        "info", "--url", "https://pbx.example.com/api/v1.1.0", "--username", "a", "--password", "b"
+    )
+    assert code == 2
+    assert "holds the API's path: give the PBX's base URL (https://pbx.example.com)" in err

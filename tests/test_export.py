@@ -74,7 +74,7 @@ def test_export_is_stable_valid_and_names_the_pbx(pbx_a: ThreadedServer, tmp_pat
 
 
 def test_secret_modes(pbx_a: ThreadedServer, tmp_path: Path) -> None:
-    apply_ok(ROOT / "examples" / "small-office", pbx_a, "--write-interval", "0")
+    apply_ok(ROOT / "examples" / "small-office", pbx_a)
     env_mode = export(pbx_a, tmp_path / "env.yaml")
     text = (tmp_path / "env.yaml").read_text()
     assert "demo-password" not in text

@@ -337,7 +337,7 @@ def test_validate_command_exit_codes(tmp_path: Path) -> None:
     good = write(tmp_path, "version: 1\nextensions: [{number: 1000, name: A}]\n", "good.yaml")
     result = CliRunner().invoke(main, ["validate", str(good)])
     assert result.exit_code == 0
-    assert result.stdout == "1 file(s) valid: 1 extensions\n"
+    assert result.stdout == "1 file(s) valid: 1 extension\n"
     bad = write(tmp_path, "version: 1\nextensions: [{number: x}]\n", "bad.yaml")
     result = CliRunner().invoke(main, ["validate", str(bad)])
     assert result.exit_code == 1

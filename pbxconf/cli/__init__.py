@@ -16,7 +16,6 @@ Exit codes (every command):
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -60,12 +59,33 @@ def run_main(main: Coroutine[Any, Any, T]) -> T:
     return out[0]
 
 
+def _output_options() -> list[click.Parameter]:
+    return [
+        click.Option(["-v", "--verbose"], count=True, help="Debug logging on stderr (masked)."),
+        click.Option(["-q", "--quiet"], is_flag=True, help="Errors and results only: no progress."),
+        click.Option(["--no-color"], is_flag=True, help="No colour (also: NO_COLOR set)."),
+    ]
+
+
 class PbxconfCommand(click.Command):
-    """A usage error found while a command runs (a bad URL, a missing password) is told
-    with that command's usage line, as click tells its own."""
+    """Every command takes -v, -q and --no-color, after the subcommand as before it; and
+    a usage error found while it runs (a bad URL, a missing password) is told with its
+    usage line, as click tells its own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params += _output_options()
 
     def invoke(self, ctx: click.Context) -> Any:
+        from pbxconf.cli import output
+
+        above = ctx.find_object(output.Output) or output.Output()
         try:
+            output.configure(
+                above.verbose + ctx.params.pop("verbose"),
+                above.quiet or ctx.params.pop("quiet"),
+                above.no_color or ctx.params.pop("no_color"),
+            )
             return super().invoke(ctx)
         except UsageError as err:
             for line in err.details():
@@ -134,27 +154,17 @@ class PbxconfGroup(click.Group):
         return err
 
 
-def _configure_logging(verbose: int) -> None:
-    level = logging.DEBUG if verbose >= 1 else logging.WARNING
-    from pbxconf.redact import MaskSecrets
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(MaskSecrets())  # no log line ever shows a token or a password
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # httpx at DEBUG is a wire dump; pbxconf's own debug lines are what a person wants.
-    for noisy in ("httpcore", "hpack", "uvicorn"):
-        logging.getLogger(noisy).setLevel(max(level, logging.INFO))
-
-
 @click.group(cls=PbxconfGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pbxconf")
 @click.option("-v", "--verbose", count=True, help="Debug logging on stderr (tokens are masked).")
-def main(verbose: int) -> None:
-    """Configuration as code for the cloud PBX: validate, plan, apply and export manifests."""
+@click.option("-q", "--quiet", is_flag=True, help="Errors and results only: no progress.")
+@click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR set).")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool, no_color: bool) -> None:
+    """Configuration as code for the cloud PBX: validate, plan, apply, export and watch
+    manifests."""
     from pbxconf import bulk
+    from pbxconf.cli.output import Output
 
-    _configure_logging(verbose)
+    ctx.obj = Output(verbose, quiet, no_color)  # each command adds its own and configures
     bulk.freeze_after_phases()  # a command's objects live until it exits

@@ -11,7 +11,14 @@ import click
 from pbxconf import render
 from pbxconf.apply import ApplyResult, StopFlag, describe_failure, execute
 from pbxconf.cli import PbxconfCommand, run_main
-from pbxconf.cli.options import Manifests, connection_options, manifest_paths, plan_options
+from pbxconf.cli.options import (
+    Manifests,
+    connection_options,
+    manifest_paths,
+    plan_options,
+    write_options,
+)
+from pbxconf.cli.output import OUTPUT
 from pbxconf.cli.progress import progress_display, stop_on_signals
 from pbxconf.connect import Connection, open_pbx
 from pbxconf.errors import UsageError
@@ -24,6 +31,7 @@ from pbxconf.session import replan_saved
 @click.command(cls=PbxconfCommand)
 @manifest_paths
 @connection_options
+@write_options
 @plan_options
 @click.option(
     "--auto-approve",
@@ -97,7 +105,7 @@ def apply(
                 report.say("Nothing was changed.")
                 return report.ends(the_plan, "declined", code=1)
             stop = StopFlag()
-            with progress_display(sys.stderr.isatty()) as progress:
+            with progress_display(sys.stderr.isatty(), OUTPUT) as progress:
                 applying = asyncio.ensure_future(
                     execute(pbx, the_plan, desired, options, progress, stop, before)
                 )
@@ -120,7 +128,7 @@ class Report:
 
     def plan(self, plan: Plan) -> None:
         if not self.json:
-            click.echo(render.render_text(plan, self.target, colour=sys.stdout.isatty()), nl=False)
+            click.echo(render.render_text(plan, self.target, colour=OUTPUT.colour()), nl=False)
 
     def say(self, line: str) -> None:
         click.echo(line, err=self.json)

@@ -16,6 +16,7 @@ from pbxconf.export import SECRET_MODES, export_state
 from pbxconf.files import cannot_write, write_whole
 from pbxconf.kinds import KINDS
 from pbxconf.live import read_live
+from pbxconf.render.common import noun
 
 
 @click.command(cls=PbxconfCommand)
@@ -62,7 +63,7 @@ def export(conn: Connection, output: Path | None, split: bool, kinds: str, secre
     else:
         for name, text in result.files.items():
             write_whole(output / name if split else output, text, private=secrets == "inline")
-        counts = ", ".join(f"{n} {section}" for section, n in result.counts.items())
+        counts = ", ".join(f"{n} {noun(section, n)}" for section, n in result.counts.items())
         click.echo(f"Exported {counts} to {output}.", err=True)
     if secrets == "inline":
         click.echo(

@@ -60,17 +60,9 @@ def connection_options(command: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         help="With --sim: load the simulator's state from FILE and save it back.",
     )
-    @click.option(
-        "--write-interval",
-        type=click.FloatRange(min=0),
-        envvar="PBXCONF_WRITE_INTERVAL",
-        default=None,
-        help="Seconds between writes (default 0.5); the PBX refuses bursts (errno 10025).",
-    )
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         kwargs["conn"] = Connection(
-            write_interval=kwargs.pop("write_interval"),
             url=kwargs.pop("url"),
             username=kwargs.pop("username"),
             password=kwargs.pop("password"),
@@ -82,6 +74,25 @@ def connection_options(command: F) -> F:
         )
         if kwargs["conn"].sim_state and not kwargs["conn"].sim:
             raise UsageError("--sim-state goes with --sim")
+        return command(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def write_options(command: F) -> F:
+    """The options of commands that write to the PBX (apply, watch --heal); below
+    `connection_options`, whose Connection they complete."""
+
+    @click.option(
+        "--write-interval",
+        type=click.FloatRange(min=0),
+        envvar="PBXCONF_WRITE_INTERVAL",
+        default=None,
+        help="Seconds between writes (default 0.5); the PBX refuses bursts (errno 10025).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["conn"].write_interval = kwargs.pop("write_interval")
         return command(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -14,6 +14,7 @@ import click
 from pbxconf import render
 from pbxconf.cli import PbxconfCommand, run_main
 from pbxconf.cli.options import Manifests, connection_options, manifest_paths, plan_options
+from pbxconf.cli.output import OUTPUT
 from pbxconf.connect import Connection, open_pbx
 from pbxconf.errors import PbxconfError, UsageError
 from pbxconf.files import cannot_write, write_whole
@@ -29,7 +30,7 @@ def render_plan(plan: Plan, target: str, fmt: str) -> str:
         return render.render_json(plan, target)
     if fmt == "markdown":
         return render.render_markdown(plan, target)
-    return render.render_text(plan, target, colour=sys.stdout.isatty())
+    return render.render_text(plan, target, colour=OUTPUT.colour())
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from pbxconf.apply import Progress, StopFlag, labels
+from pbxconf.cli.output import Output
 from pbxconf.kinds import ApiCall
 from pbxconf.plan import Step
 
@@ -47,10 +48,18 @@ def stop_on_signals(stop: StopFlag, task: asyncio.Future[Any]) -> Iterator[None]
 
 
 @contextlib.contextmanager
-def progress_display(terminal: bool) -> Iterator[Progress]:
+def progress_display(terminal: bool, output: Output | None = None) -> Iterator[Progress]:
     """Apply's progress on stderr: a progress bar on a terminal (rich), and one line per
     call elsewhere, naming its objects, which is what a CI log wants:
-    `[3/12] siptrunk/add trunks[name=carrier] ... ok`."""
+    `[3/12] siptrunk/add trunks[name=carrier] ... ok`. Nothing with -q."""
+    output = output or Output()
+    if output.quiet:
+
+        def nothing(index: int, count: int, step: Step, call: ApiCall, state: str) -> None:
+            pass
+
+        yield nothing
+        return
     if not terminal:
 
         def line(index: int, count: int, step: Step, call: ApiCall, state: str) -> None:
@@ -74,7 +83,8 @@ def progress_display(terminal: bool) -> Iterator[Progress]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Bar(*columns, console=Console(stderr=True)) as bar:
+    console = Console(stderr=True, no_color=not output.colour(sys.stderr))
+    with Bar(*columns, console=console) as bar:
         task = bar.add_task("applying", total=None)
 
         def show(index: int, count: int, step: Step, call: ApiCall, state: str) -> None:

@@ -7,6 +7,7 @@ import click
 from pbxconf.cli import PbxconfCommand
 from pbxconf.cli.options import Manifests, manifest_paths
 from pbxconf.kinds import KINDS
+from pbxconf.render.common import noun
 
 
 @click.command(cls=PbxconfCommand)
@@ -15,8 +16,8 @@ def validate(manifests: Manifests) -> None:
     """Check manifests offline: exit 0 if valid, 1 with every error (file:line:col) if not."""
     desired = manifests.load()
     counts = ", ".join(
-        f"{len(desired.state.objects[k.name])} {k.section}"
+        f"{n} {noun(k.section, n)}"
         for k in KINDS.values()
-        if desired.state.objects[k.name]
+        if (n := len(desired.state.objects[k.name]))
     )
     click.echo(f"{len(desired.files)} file(s) valid: {counts or 'no objects'}")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import click
 
 from pbxconf.cli import PbxconfCommand, run_main
-from pbxconf.cli.options import Manifests, connection_options, manifest_paths
+from pbxconf.cli.options import Manifests, connection_options, manifest_paths, write_options
 from pbxconf.connect import Connection, check_connection, is_loopback_host
 from pbxconf.errors import UsageError
 from pbxconf.watch import options as opt
@@ -30,6 +30,7 @@ log = logging.getLogger("pbxconf.watch")
 @click.command(cls=PbxconfCommand)
 @manifest_paths
 @connection_options
+@write_options
 @click.option(
     "--listen",
     default=opt.DEFAULT_LISTEN,
