@@ -300,3 +300,19 @@ def test_a_url_with_the_api_path_says_so() -> None:
     )
     assert code == 2
     assert "holds the API's path: give the PBX's base URL (https://pbx.example.com)" in err
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts(shell: str) -> None:
+    code, out, _ = run("completion", shell)
+    assert code == 0 and "_PBXCONF_COMPLETE" in out
+
+
+def test_completion_completes_commands_and_options() -> None:
+    env = {
+        "_PBXCONF_COMPLETE": "bash_complete",
+        "COMP_WORDS": "pbxconf plan --for",
+        "COMP_CWORD": "2",
+    }
+    result = CliRunner().invoke(main, [], env=env, prog_name="pbxconf")
+    assert "plain,--force" in result.output and "plain,--format" in result.output

@@ -64,7 +64,9 @@ def test_export_is_stable_valid_and_names_the_pbx(pbx_a: ThreadedServer, tmp_pat
     export(pbx_a, tmp_path / "two.yaml", "--secrets", "inline")
     one = (tmp_path / "one.yaml").read_bytes()
     assert one == (tmp_path / "two.yaml").read_bytes()
+    # The schema line first (there was none): editors check the export as they type.
     assert one.startswith(
+        b"# yaml-language-server: $schema=pbxconf.schema.json\n"
         b"# Exported by pbxconf from Cloud PBX (pbxconf simulator), SN "
         b"SIM0000000000001, firmware 81.9.0.14.\n"
     )
@@ -147,6 +149,7 @@ def test_split_and_kinds(pbx_a: ThreadedServer, tmp_path: Path) -> None:
         "ivrs.yaml",
         "outbound_routes.yaml",
         "pbx.yaml",
+        "pbxconf.schema.json",  # what each file's $schema line names
         "queues.yaml",
         "trunks.yaml",
         "wakeup_calls.yaml",
@@ -158,6 +161,11 @@ def test_split_and_kinds(pbx_a: ThreadedServer, tmp_path: Path) -> None:
     text = (tmp_path / "routes.yaml").read_text()
     assert 'external:\n  extensions:\n    - "1000"\n    - "1002"\n  ivrs:\n    - "6500"' in text
     assert manifest.load([tmp_path / "routes.yaml"], env={}).state.count() == 4
+    # Numbers in a row are one range under `external:` (they were one per line).
+    export(pbx_a, tmp_path / "dod.yaml", "--kinds", "outbound_routes", "--secrets", "inline")
+    routes = (tmp_path / "dod.yaml").read_text()
+    assert 'external:\n  extensions:\n    - "1000-1005"\n  trunks:' in routes
+    assert manifest.load([tmp_path / "dod.yaml"], env={}).state.count() == 2
     bad = cli("export", *connect_args(pbx_a), "--kinds", "trunkz")
     assert bad.exit_code == 2 and "unknown kind 'trunkz'" in bad.stderr
 

@@ -38,6 +38,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "info": ("info", "info", "Show the PBX's name, serial number, firmware and usage."),
     "schema": ("schema", "schema", "Write the JSON Schemas of manifests and plan output."),
     "sim": ("sim", "sim", "The built-in PBX simulator."),
+    "completion": (
+        "completion",
+        "completion",
+        "Print a shell's completion script (bash, zsh, fish).",
+    ),
 }
 DETAILED = "--detailed-exitcode"
 

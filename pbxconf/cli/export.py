@@ -63,6 +63,10 @@ def export(conn: Connection, output: Path | None, split: bool, kinds: str, secre
     else:
         for name, text in result.files.items():
             write_whole(output / name if split else output, text, private=secrets == "inline")
+        if split:  # what each file's $schema line names, beside it
+            from pbxconf.schema import manifest_schema_text
+
+            write_whole(output / "pbxconf.schema.json", manifest_schema_text())
         counts = ", ".join(f"{n} {noun(section, n)}" for section, n in result.counts.items())
         click.echo(f"Exported {counts} to {output}.", err=True)
     if secrets == "inline":
