@@ -17,7 +17,8 @@ from pbxconf.cli import main
 from pbxconf.schema import manifest_schema_text
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
+# The example PBXes (examples/ci holds CI workflows, checked by tests/test_ci_kit.py).
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and p.name != "ci")
 
 
 def write(tmp_path: Path, text: str, name: str = "pbx.yaml") -> Path:
