@@ -205,6 +205,7 @@ def test_target_option(state: Path) -> None:
     assert "Plan: 2 to create, 3 to update, 0 to rename" in result.stdout
     bad = cli("plan", str(EXAMPLES / "small-office"), *sim_args(state), "--target", "x")
     assert bad.exit_code == 2 and "expected KIND/KEY" in bad.stderr
+    assert "--target: 'x': expected" in bad.stderr  # the option named once
 
 
 # ---- saved plans ---------------------------------------------------------------------

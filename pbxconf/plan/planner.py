@@ -512,10 +512,8 @@ def parse_target(text: str) -> tuple[str, Key]:
     kind = KINDS.lookup(kind_text)
     if not sep or kind is None:
         names = ", ".join(sorted(KINDS))
-        raise ValueError(f"--target {text!r}: expected KIND/KEY with KIND one of {names}")
+        raise ValueError(f"{text!r}: expected KIND/KEY with KIND one of {names}")
     key = tuple(part.strip() for part in key_text.split(","))
     if len(key) != len(kind.key_fields) or not all(key):
-        raise ValueError(
-            f"--target {text!r}: a {kind.title} is named by " + ",".join(kind.key_fields)
-        )
+        raise ValueError(f"{text!r}: a {kind.title} is named by " + ",".join(kind.key_fields))
     return kind.name, key
