@@ -6,6 +6,7 @@ over TCP, in a repository holding the small-office manifests under pbx/."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,7 +89,11 @@ def test_apply_runs_one_at_a_time_per_pbx() -> None:
     concurrency = read(KIT / "github" / "pbx-apply.yml")["concurrency"]
     assert "PBXCONF_URL" in concurrency["group"] and concurrency["cancel-in-progress"] is False
     gitlab = read(KIT / "gitlab" / ".gitlab-ci.yml")
-    assert gitlab["apply"]["resource_group"] == "pbx-$PBXCONF_URL"
+    group = gitlab["apply"]["resource_group"]
+    assert group == "pbx-$PBX_NAME"
+    # GitLab takes letters, digits, - _ / $ { } . and spaces in a group's name (a URL's ':'
+    # is refused), so the group is named by a variable that is a plain name.
+    assert re.fullmatch(r"[\w\-/${}. ]+", group)
 
 
 def test_the_plan_comment_is_found_by_pbxconfs_marker() -> None:
