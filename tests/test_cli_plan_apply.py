@@ -525,3 +525,31 @@ def test_with_detailed_exitcode_a_usage_error_is_never_2(args: tuple[str, ...]) 
     result = cli("plan", str(EXAMPLES / "small-office"), *args, env={"PBXCONF_URL": None})
     assert result.exit_code == 1, result.output
     assert cli("plan", str(EXAMPLES / "small-office"), *args[1:] or ("--bogus",)).exit_code == 2
+
+
+def test_apply_asks_when_stdin_is_a_terminal_even_if_the_output_is_piped(tmp_path: Path) -> None:
+    # `pbxconf apply ... | tee log` refused to ask: it looked at stdout, not at the keyboard.
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    keyboard, terminal = pty.openpty()
+    state = tmp_path / "pbx.json"
+    args = ["apply", str(EXAMPLES / "small-office"), *sim_args(state)]
+    env = {**os.environ, "PBXCONF_WRITE_INTERVAL": "0"}
+    os.write(keyboard, b"y\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pbxconf", *args],
+        stdin=terminal,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    os.close(keyboard)
+    os.close(terminal)
+    assert done.returncode == 0, done.stderr
+    assert "Apply these changes to" in done.stdout  # asked, on the piped output
+    assert "Apply complete: 13 call(s)" in done.stdout
