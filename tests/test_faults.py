@@ -270,25 +270,23 @@ def test_wrong_password_one_attempt(pbx: ThreadedServer) -> None:
     assert pbx.sim.call_counts() == {"login": 1}
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_signal_mid_apply_stops_cleanly(pbx: ThreadedServer, sig: int, code: int) -> None:
-    before = unmanaged(pbx.sim)
-    pbx.sim.settings.latency = 0.15
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pbxconf",
-            "apply",
-            str(OFFICE),
-            *connect_args(pbx),
-            "--auto-approve",
-        ],
+def start_apply(pbx: ThreadedServer) -> subprocess.Popen[str]:
+    """`pbxconf apply` of the office in its own process, to be signalled."""
+    command = [sys.executable, "-m", "pbxconf", "apply", str(OFFICE), *connect_args(pbx)]
+    return subprocess.Popen(
+        [*command, "--auto-approve"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_mid_apply_stops_cleanly(pbx: ThreadedServer, sig: int, code: int) -> None:
+    before = unmanaged(pbx.sim)
+    pbx.sim.settings.latency = 0.15
+    proc = start_apply(pbx)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if sum(1 for c in pbx.sim.calls if c.endpoint.endswith(("update", "add"))) >= 3:
@@ -310,21 +308,7 @@ def test_a_second_signal_stops_at_once_and_still_reports(pbx: ThreadedServer) ->
     # It used to end with a bare "interrupted", saying nothing of what was done.
     before = unmanaged(pbx.sim)
     fault(pbx, action="delay", path="siptrunk/add", delay_ms=20000)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pbxconf",
-            "apply",
-            str(OFFICE),
-            *connect_args(pbx),
-            "--auto-approve",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = start_apply(pbx)
     deadline = time.monotonic() + 30
     in_flight = pbx.sim.faults.rules[0]  # the delay holds the trunk's create
     while time.monotonic() < deadline and not in_flight.fired:

@@ -114,17 +114,7 @@ def _keys(params: tuple[Param, ...], parent: str | None) -> list[str]:
 
 
 def _param(data: dict[str, Any]) -> Param:
-    return Param(
-        key=data["key"],
-        required=data["required"],
-        type=data["type"],
-        values=tuple(data["values"]),
-        line=data["line"],
-        parent=data["parent"],
-        group=data["group"],
-        raw=data["raw"],
-        note=data["note"],
-    )
+    return Param(**{**data, "values": tuple(data["values"])})
 
 
 def _endpoint(data: dict[str, Any]) -> Endpoint:

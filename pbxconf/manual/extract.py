@@ -86,9 +86,11 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from pbxconf.manual import Param
 
 Json = dict[str, Any]
 
@@ -614,32 +616,6 @@ def report_sections(lines: Sequence[Line], start: int, end: int) -> dict[str, Se
 # --------------------------------------------------------------------------- keys
 
 
-@dataclass
-class Param:
-    key: str
-    required: bool | None
-    type: str
-    values: tuple[str, ...]
-    line: int
-    parent: str | None
-    group: str | None
-    raw: str
-    note: str
-
-    def to_json(self) -> Json:
-        return {
-            "key": self.key,
-            "required": self.required,
-            "type": self.type,
-            "values": list(self.values),
-            "line": self.line,
-            "parent": self.parent,
-            "group": self.group,
-            "raw": self.raw,
-            "note": self.note,
-        }
-
-
 def kind(name: str) -> str:
     return name.split("/")[0]
 
@@ -731,19 +707,21 @@ def missing_container(params: Sequence[Param], examples: Sequence[Example]) -> P
     return None
 
 
-def nest(params: list[Param], hints: dict[int, StructureHint], where: str) -> None:
-    """Set each param's parent: an Object row opens a container for the rows after it."""
+def nest(params: list[Param], hints: dict[int, StructureHint], where: str) -> list[Param]:
+    """Each param with its parent: an Object row opens a container for the rows after it."""
     stack: list[str] = []
     used: set[int] = set()
+    nested: list[Param] = []
     for param in params:
         hint = hints.get(param.line)
+        note = param.note
         if hint and hint.key == param.key:
             used.add(hint.line)
-            param.note = f"{param.note} (nesting from a structure hint)".strip()
+            note = f"{note} (nesting from a structure hint)".strip()
             if hint.close > len(stack):
                 raise ManualError(f"{where}: hint at line {hint.line} closes too much")
             del stack[len(stack) - hint.close :]
-        param.parent = stack[-1] if stack else None
+        nested.append(replace(param, parent=stack[-1] if stack else None, note=note))
         opens = param.type == "Object"
         if hint and hint.key == param.key and hint.container is not None:
             opens = hint.container
@@ -752,6 +730,7 @@ def nest(params: list[Param], hints: dict[int, StructureHint], where: str) -> No
     unused = set(hints) - used
     if unused:
         raise ManualError(f"{where}: structure hints match no row: lines {sorted(unused)}")
+    return nested
 
 
 def check_nesting(params: Sequence[Param], examples: Sequence[Example], where: str) -> None:
@@ -779,11 +758,9 @@ def side_params(section: Section, side: str, known: dict[str, str]) -> list[Para
         return []
     examples = section.examples[side]
     container = missing_container(params, examples) if side == "response" else None
-    nest(params, hints_for(section.name, side), where)
+    params = nest(params, hints_for(section.name, side), where)
     if container:
-        for param in params:
-            param.parent = param.parent or container.key
-        params.insert(0, container)
+        params = [container] + [replace(p, parent=p.parent or container.key) for p in params]
     check_nesting(params, examples, where)
     return params
 
@@ -791,11 +768,15 @@ def side_params(section: Section, side: str, known: dict[str, str]) -> list[Para
 # --------------------------------------------------------------------------- output
 
 
+def param_json(param: Param) -> Json:
+    return {**asdict(param), "values": list(param.values)}
+
+
 def section_json(section: Section, sections: dict[str, Section]) -> Json:
     known = spellings(section, sections)
     out: Json = {"name": section.name, "line": section.line}
     for side in ("request", "response"):
-        out[side] = [param.to_json() for param in side_params(section, side, known)]
+        out[side] = [param_json(param) for param in side_params(section, side, known)]
         out[f"{side}_examples"] = [
             {"line": example.line, "body": example.body} for example in section.examples[side]
         ]
