@@ -13,7 +13,7 @@ import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
@@ -190,9 +190,7 @@ async def open_pbx(conn: Connection) -> AsyncIterator[PbxClient]:
     """A logged-in client for the command; logs out (and saves simulator state) after."""
     for warning in check_connection(conn):
         log.warning(warning)
-    settings = ClientSettings(timeout=conn.timeout)
-    if conn.write_interval is not None:
-        settings.write_interval = conn.write_interval
+    settings = client_settings(conn)
     if conn.sim:
         from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME, Simulator
 
@@ -212,13 +210,26 @@ async def open_pbx(conn: Connection) -> AsyncIterator[PbxClient]:
             if conn.sim_state is not None:
                 save_sim_state(conn.sim_state, sim.state)
         return
+    async with pbx_client(conn, settings) as client:
+        yield client
+
+
+def client_settings(conn: Connection, **more: Any) -> ClientSettings:
+    """The client's settings from the command's options (and what a command adds)."""
+    settings = ClientSettings(timeout=conn.timeout, **more)
+    if conn.write_interval is not None:
+        settings.write_interval = conn.write_interval
+    return settings
+
+
+def pbx_client(conn: Connection, settings: ClientSettings) -> PbxClient:
+    """A client for the real PBX the options name (not yet logged in)."""
     assert conn.url and conn.username and conn.password is not None
-    async with PbxClient(
+    return PbxClient(
         conn.url,
         conn.username,
         conn.password,
         settings=settings,
         verify=not conn.insecure,
         ca_bundle=conn.ca_bundle,
-    ) as client:
-        yield client
+    )

@@ -164,30 +164,20 @@ async def _watch(
     manifests: Manifests,
     sock: socket.socket,
 ) -> None:
-    from pbxconf.api import ClientSettings, PbxClient
+    from pbxconf.connect import client_settings, pbx_client
     from pbxconf.watch.listener import ReportListener
     from pbxconf.watch.metrics import WatchMetrics
     from pbxconf.watch.notify import Notifier
     from pbxconf.watch.output import EventOutput
     from pbxconf.watch.watcher import Watcher
 
-    settings = ClientSettings(
-        timeout=conn.timeout,
+    settings = client_settings(
+        conn,
         report_port=str(options.report_port),
         report_url=options.advertise,
         report_version="1.0.2",  # the manual: well-formed JSON reports
     )
-    if conn.write_interval is not None:
-        settings.write_interval = conn.write_interval
-    assert conn.url and conn.username and conn.password is not None
-    client = PbxClient(
-        conn.url,
-        conn.username,
-        conn.password,
-        settings=settings,
-        verify=not conn.insecure,
-        ca_bundle=conn.ca_bundle,
-    )
+    client = pbx_client(conn, settings)
     metrics = WatchMetrics(lambda: client.calls)
     notifier = Notifier(options.notify, metrics) if options.notify else None
     output = EventOutput(options.fmt, lambda line: click.echo(line), metrics, notifier)
