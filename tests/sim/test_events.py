@@ -3,53 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
 
 from pbxconf.sim import DEFAULT_PASSWORD, Simulator
+from tests.loopback import Receiver
 
 API = "/api/v1.1.0/"
-
-
-class Receiver:
-    """A report listener on loopback that refuses its first `refuse` reports."""
-
-    def __init__(self, refuse: int = 0) -> None:
-        self.reports: list[dict[str, object]] = []
-        self.paths: list[str] = []
-        self.attempts = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                receiver.attempts += 1
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                ok = receiver.attempts > refuse
-                if ok:
-                    receiver.reports.append(json.loads(body))
-                    receiver.paths.append(self.path)
-                self.send_response(200 if ok else 503)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.http = HTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.http.server_address[1]
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     running = Receiver(refuse=2)
     yield running
-    running.http.shutdown()
+    running.stop()
 
 
 def login(raw: httpx.Client, **extra: str) -> str:
@@ -78,7 +47,7 @@ def test_config_change_reports_repeat_until_answered(
     assert [d["delivered"] for d in deliveries] == [True, True]
     assert receiver.attempts == 4  # the first report was refused twice, then accepted
     assert receiver.paths == ["/report", "/report"]
-    assert receiver.reports == [
+    assert receiver.bodies == [
         {
             "action": "ConfigChange",
             "type": "extension",
@@ -108,7 +77,7 @@ def test_absolute_url_and_bounded_retries(
     (delivery,) = admin.get("/admin/events").json()["deliveries"]
     assert delivery["url"] == f"http://127.0.0.1:{never.port}/abs"
     assert (delivery["delivered"], delivery["attempts"]) == (False, sim.events.attempts)
-    never.http.shutdown()
+    never.stop()
 
 
 def test_reports_never_leave_loopback(raw: httpx.Client, admin: httpx.Client) -> None:
@@ -128,11 +97,11 @@ def test_a_restart_sends_boot_up_where_reports_went_before(
     login(raw, port=str(receiver.port))
     admin.post("/admin/restart")
     admin.get("/admin/events")  # waits for the deliveries under way
-    assert receiver.reports == [{"action": "BootUp", "sn": "SIM0000000000001"}]
+    assert receiver.bodies == [{"action": "BootUp", "sn": "SIM0000000000001"}]
     assert sim.sessions == {}  # the session is gone: a client logs in again
     edit = {"extnumber": "1001", "username": "Amy"}
     admin.post("/admin/records/extension", json=edit)
-    assert len(receiver.reports) == 1  # and until it does, nothing is reported to it
+    assert len(receiver.bodies) == 1  # and until it does, nothing is reported to it
 
 
 def test_reports_stop_when_the_token_expires(
@@ -173,7 +142,7 @@ def test_web_page_edits_are_reported_as_add_update_and_del(
     admin.delete("/admin/records/trunk/web")
     admin.post("/admin/records/ivr", json={"ivrnumber": "6500", "ivrname": "x"})  # not reported
     admin.get("/admin/events")
-    assert [(r["trunkname"], r["operation"]) for r in receiver.reports] == [
+    assert [(r["trunkname"], r["operation"]) for r in receiver.bodies] == [
         ("web", "add"),
         ("web", "update"),
         ("web", "del"),

@@ -3,16 +3,13 @@ edits made as a person makes them in the PBX's web page (the simulator's admin A
 
 from __future__ import annotations
 
-import json
 import math
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,7 @@ import pytest
 
 from pbxconf.sim import Simulator
 from tests.conftest import connect_args
+from tests.loopback import Receiver
 from tests.watch.conftest import WAIT, WatchProcess, calls_since, clear_calls, edit
 
 Start = Callable[..., WatchProcess]
@@ -278,50 +276,23 @@ def test_an_unreachable_pbx_is_backed_off_and_planned_in_full_when_back(
     assert watch.stop() == 0
 
 
-class Webhook:
-    """A webhook on loopback that fails its first `fail` requests with 503."""
-
-    def __init__(self, fail: int) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.requests = 0
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                hook.requests += 1
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                ok = hook.requests > fail
-                if ok:
-                    hook.received.append(json.loads(body))
-                self.send_response(200 if ok else 503)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.http = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/hook"
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook(fail=2)
+def webhook() -> Iterator[Receiver]:
+    hook = Receiver(refuse=2)
     yield hook
-    hook.http.shutdown()
+    hook.stop()
 
 
 def test_notify_posts_each_event_retrying_a_failing_webhook(
-    start_watch: Start, admin: httpx.Client, webhook: Webhook
+    start_watch: Start, admin: httpx.Client, webhook: Receiver
 ) -> None:
-    watch = start_watch("--notify", webhook.url)
+    watch = start_watch("--notify", webhook.url("/hook"))
     edit(admin, "extension", {"extnumber": "1001", "username": "Amy"})
     drift = watch.wait_for(is_event("drift"))
     assert watch.stop() == 0  # stopping lets what is queued go out
-    assert [e["event"] for e in webhook.received] == [e["event"] for e in watch.events]
-    assert drift in webhook.received
-    assert webhook.requests == len(watch.events) + 2  # the first event was tried 3 times
+    assert [e["event"] for e in webhook.bodies] == [e["event"] for e in watch.events]
+    assert drift in webhook.bodies
+    assert webhook.attempts == len(watch.events) + 2  # the first event was tried 3 times
 
 
 def test_advertise_registers_an_absolute_report_url(
