@@ -175,6 +175,9 @@ class Kind:
     id_key: ClassVar[str | None] = None
     # Whether its deletes name it by that id too (wake-up calls), not by its identity.
     deletes_by_id: ClassVar[bool] = False
+    # The PBX's ConfigChange reports about this kind: their `type`, and the report key
+    # that names the object. None: the PBX does not report changes to it.
+    reported_as: ClassVar[tuple[str, str] | None] = None
 
     wire: tuple[Wire, ...] = field(init=False, repr=False)
     _adapter: TypeAdapter[Any] = field(init=False, repr=False)

@@ -134,6 +134,7 @@ class ExtensionKind(NumberedKind):
     # The query example asks for one or a comma list in `extid`, for all without it.
     query = Query("extension/query", select="extid", everything=None, answer=("extinfos",))
     may_be_external = True
+    reported_as = ("extension", "extid")  # the report example names it by `extid`
     not_exportable = {"user_password": "extension user passwords (the PBX answers only their md5)"}
     update_endpoint = "extension/update"
     id_wire = "extid"

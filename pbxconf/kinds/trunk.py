@@ -150,6 +150,7 @@ class TrunkKind(Kind):
     can_rename = True
     query = Query("siptrunk/query", select="trunkname", everything="all", answer=("trunks",))
     may_be_external = True
+    reported_as = ("trunk", "trunkname")  # the report table names it by `trunkname`
     sensitive = frozenset({"password"})
     id_key = "id"
     not_read = {"id": "the PBX's own id of the trunk, kept for its updates"}

@@ -22,12 +22,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pbxconf.kinds import KINDS
 from pbxconf.manual import facts
 from pbxconf.watch.options import Network
 
-# A ConfigChange's `type` -> (pbxconf's kind, the report key naming the object). The
-# manual's table names `trunkname`; its example names `extid` for an extension.
-CHANGE_TYPES = {"extension": ("extension", "extid"), "trunk": ("trunk", "trunkname")}
+# A ConfigChange's `type` -> (pbxconf's kind, the report key naming the object), as the
+# kinds declare them.
+CHANGE_TYPES = {
+    kind.reported_as[0]: (kind.name, kind.reported_as[1])
+    for kind in KINDS.values()
+    if kind.reported_as is not None
+}
 # Larger than any report: a body above this is not one.
 MAX_REPORT_BYTES = 64 * 1024
 

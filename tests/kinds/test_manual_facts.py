@@ -252,3 +252,12 @@ def test_the_three_fidelity_bugs_stay_fixed() -> None:
     assert "announcefreq" not in call.body and "userannouncefreq" not in call.body
     assert call.body["breakoutaction"] == "Dial by Name"
     assert call.body["failoveraction"] == "Dial by name"
+
+
+def test_the_reports_kinds_and_keys_are_the_manuals() -> None:
+    report = facts().reports["ConfigChange"]
+    types = next(p.values for p in report.request if p.key == "type")
+    keys = {p.key for p in report.request} | {k for e in report.request_examples for k in e.body}
+    reported = {kind.reported_as for kind in KINDS.values() if kind.reported_as}
+    assert {t for t, _ in reported} == set(types)  # every type the PBX reports has its kind
+    assert all(key in keys for _, key in reported)
