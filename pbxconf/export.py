@@ -20,6 +20,7 @@ from pbxconf.kinds.base import META_FIELDS
 from pbxconf.kinds.fields import LiveValue, natural_key
 from pbxconf.manifest import FORMAT_VERSION
 from pbxconf.state import State
+from pbxconf.text import number_runs
 
 SECRET_MODES = ("env", "inline", "redact")
 META = set(META_FIELDS)
@@ -141,28 +142,10 @@ def _external(live: State, kinds: list[str]) -> dict[str, list[str]]:
                 if ref.kind not in kinds or live.get(ref.kind, ref.key) is None:
                     wanted.setdefault(ref.kind, set()).add(ref.key)
     return {
-        KINDS[name].section: _ranges(sorted((k[0] for k in keys), key=natural_key))
+        KINDS[name].section: number_runs([k[0] for k in keys])
         for name, keys in sorted(wanted.items())
         if KINDS[name].may_be_external
     }
-
-
-def _ranges(names: list[str]) -> list[str]:
-    """Numbers in a row as one range (`1001-1019`, as `external:` takes them)."""
-    out: list[str] = []
-    run: list[int] = []
-    for name in [*names, ""]:
-        if name.isdigit() and not name.startswith("0") and run and int(name) == run[-1] + 1:
-            run.append(int(name))
-            continue
-        if run:
-            out.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else str(run[0]))
-            if len(run) == 2:
-                out.append(str(run[1]))
-        run = [int(name)] if name.isdigit() and not name.startswith("0") else []
-        if name and not run:
-            out.append(name)
-    return out
 
 
 # Editors check a manifest against the schema this names (the YAML language server):

@@ -39,3 +39,24 @@ def printable_json(text: str) -> str:
     """JSON text with every control character inside its strings as a \\u escape: the
     same JSON, safe to print."""
     return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def number_runs(names: list[str]) -> list[str]:
+    """Numbers in a row as one range, `1001-1019` (the form `external:` takes), the rest
+    as they are after them: `["1003", "1004", "1005", "1021", "lobby"]` ->
+    `["1003-1005", "1021", "lobby"]`. A number written with a leading zero is a name: it
+    is not the same extension as the number without it."""
+    numbers = sorted({int(n) for n in names if n.isdigit() and str(int(n)) == n})
+    rest = sorted({n for n in names if not (n.isdigit() and str(int(n)) == n)})
+    out: list[str] = []
+    run: list[int] = []
+    for number in [*numbers, None]:
+        if number is not None and run and number == run[-1] + 1:
+            run.append(number)
+            continue
+        if len(run) > 2:
+            out.append(f"{run[0]}-{run[-1]}")
+        else:
+            out += [str(n) for n in run]
+        run = [number] if number is not None else []
+    return out + rest

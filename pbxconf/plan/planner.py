@@ -218,11 +218,8 @@ class _Planner:
 
     def _create(self, kind: Kind, key: Key, want: Any, old_key: Key | None) -> None:
         if not kind.can_create:
-            self._add(
-                Change(
-                    Action.CANNOT, kind.name, key, reason=self._not_creatable(kind, key, old_key)
-                )
-            )
+            reason, common = self._not_creatable(kind, key, old_key)
+            self._add(Change(Action.CANNOT, kind.name, key, reason=reason, common=common))
             return
         missing = kind.missing_for_create(want)
         if missing:
@@ -248,11 +245,14 @@ class _Planner:
             )
         )
 
-    def _not_creatable(self, kind: Kind, key: Key, old_key: Key | None) -> str:
+    def _not_creatable(self, kind: Kind, key: Key, old_key: Key | None) -> tuple[str, str]:
+        """Why it cannot be made: for this object, and as said once for many (a restore
+        onto a factory PBX lacks hundreds of extensions)."""
         advice = (
             f"the API cannot create {kind.title}s: create it in the PBX's web page "
             "(or fix the number), then plan again"
         )
+        common = ""
         if old_key is not None:
             reason = (
                 f"neither {kind.describe_key(key)} nor renamed_from "
@@ -260,8 +260,12 @@ class _Planner:
             )
         else:
             reason = f"{kind.title} {kind.key_text(key)} is not on the PBX and {advice}"
+            common = (
+                f"not on the PBX, and the API cannot create {kind.title}s: create them in the "
+                "PBX's web page (or fix the numbers), then plan again"
+            )
         where = self.desired.positions.get((kind.name, key))
-        return reason + (f" (declared at {where})" if where else "")
+        return reason + (f" (declared at {where})" if where else ""), common
 
     # ---- what is on the PBX and in no manifest -----------------------------------------
 

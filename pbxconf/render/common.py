@@ -11,7 +11,7 @@ from typing import Any
 
 from pbxconf.kinds import KINDS, Key
 from pbxconf.plan import Action, CannotDo, Change, FieldChange, Plan, PlanProblem
-from pbxconf.text import printable
+from pbxconf.text import number_runs, printable
 
 MASK = "(sensitive)"
 MANUAL_HEADING = "To do by hand in the PBX's web page (the API cannot write these values):"
@@ -86,23 +86,10 @@ def grouped(items: Iterable[Reasoned], said: str = "") -> list[str]:
 
 
 def spans(names: list[str], most: int = 30) -> str:
-    """`1003-1019, 1021` for numbers in a row; names as they are, the first `most`."""
-    numbers = sorted({int(n) for n in names if n.isdigit()})
-    parts: list[str] = []
-    start = prev = None
-    for number in numbers:
-        if prev is not None and number == prev + 1:
-            prev = number
-            continue
-        if start is not None:
-            parts.append(f"{start}-{prev}" if prev != start else str(start))
-        start = prev = number
-    if start is not None:
-        parts.append(f"{start}-{prev}" if prev != start else str(start))
-    parts += sorted(n for n in names if not n.isdigit())
-    shown_parts = parts[:most]
+    """`1003-1019, 1021`: numbers in a row as ranges, then the names; the first `most`."""
+    parts = number_runs(names)
     more = f" and {len(parts) - most} more" if len(parts) > most else ""
-    return ", ".join(shown_parts) + more
+    return ", ".join(parts[:most]) + more
 
 
 def cannot_lines(plan: Plan) -> list[str]:

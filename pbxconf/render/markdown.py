@@ -123,8 +123,7 @@ def _details(plan: Plan, budget: int) -> list[str]:
             "",
             f"_{len(changes) - shown} more changes are not shown: this comment keeps under "
             f"GitHub's {COMMENT_LIMIT:,}-character limit. The whole plan: "
-            "`pbxconf plan ... --format markdown > plan.md` (or `--format json`), or the "
-            "job's saved plan._",
+            "`pbxconf plan ...` (text) or `pbxconf plan ... --format json`._",
         ]
     return [*out, "", "</details>"]
 

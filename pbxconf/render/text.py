@@ -7,12 +7,11 @@ import json
 import click
 
 from pbxconf.kinds import ApiCall
-from pbxconf.plan import Action, Plan
+from pbxconf.plan import Action, CannotDo, Plan
 from pbxconf.render.common import (
     MANUAL_HEADING,
     SKIPPED_HEADING,
     cannot_lines,
-    error_lines,
     field_line,
     headline,
     skipped_lines,
@@ -57,7 +56,10 @@ def render_text(plan: Plan, target: str, colour: bool | None = None) -> str:
         lines.append(click.style(f"Warning: {warning}", fg="yellow"))
     if plan.errors:
         lines += ["", click.style("This plan cannot be applied:", fg="red", bold=True)]
-        lines += [f"  - {error}" for error in error_lines(plan)]
+        lines += [f"  - {error}" for error in plan.errors if not isinstance(error, CannotDo)]
+        cannots = sum(isinstance(error, CannotDo) for error in plan.errors)
+        if cannots:  # their reasons are the `!` lines above: said once
+            lines.append(f"  - {cannots} cannot be done: the `!` lines above say why")
     text = "\n".join(lines) + "\n"
     return text if colour else click.unstyle(text)
 
