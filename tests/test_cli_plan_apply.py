@@ -156,6 +156,26 @@ def test_markdown_output_survives_markup_in_names(state: Path, tmp_path: Path) -
     assert html.count("<details>") == 1 and "<b>" not in html
 
 
+@pytest.mark.parametrize("fmt", ["markdown", "json"])
+def test_a_plan_that_fails_is_a_document_saying_why(fmt: str, state: Path, tmp_path: Path) -> None:
+    # It wrote nothing to stdout: the README's PR-comment recipe posted an empty comment.
+    (tmp_path / "m.yaml").write_text("version: 1\nextensions: [{number: 1000, dnd: maybe}]\n")
+    result = cli("plan", str(tmp_path), *sim_args(state), "--format", fmt)
+    assert result.exit_code == 1
+    where = f"{tmp_path / 'm.yaml'}:2:"
+    if fmt == "markdown":
+        assert result.stdout.startswith("<!-- pbxconf-plan -->")
+        text = re.sub(r"\\(.)", r"\1", result.stdout)  # Markdown's escapes undone
+        assert where in text and "No plan: 1 error in the manifests" in text
+        return
+    document = json.loads(result.stdout)
+    schema = json.loads((ROOT / "schemas" / "plan-output.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    assert document["applicable"] is False and document["failed"] == "1 error in the manifests"
+    (problem,) = document["problems"]
+    assert (problem["line"], problem["path"]) == (2, "extensions[number=1000].dnd")
+
+
 def test_unmanaged_objects_are_counted_with_what_prune_can_do(state: Path, tmp_path: Path) -> None:
     """The line said "Use --prune to delete them" of extensions and queues too, which the
     API cannot delete, and "1 queues"."""
