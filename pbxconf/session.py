@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from pbxconf.api import PbxClient
 from pbxconf.live import read_live, until_sent
 from pbxconf.manifest import Desired
 from pbxconf.plan import Plan, PlanOptions, make_plan
-from pbxconf.saved_plan import (
-    SavedPlan,
-    check_live_unchanged,
-    check_manifests_unchanged,
-    saved_options,
-)
 from pbxconf.state import State
+
+if TYPE_CHECKING:  # saved plans are imported by the commands that read them
+    from pbxconf.saved_plan import SavedPlan
 
 
 async def plan_and_log_out(
@@ -52,6 +50,8 @@ async def plan_and_log_out(
 async def replan_saved(client: PbxClient, saved: SavedPlan, desired: Desired, target: str) -> Plan:
     """The saved plan made again against the PBX as it is now; StalePlan where the
     manifests, the secrets or the PBX changed since it was saved."""
+    from pbxconf.saved_plan import check_live_unchanged, check_manifests_unchanged, saved_options
+
     check_manifests_unchanged(saved, desired)
     live = await read_live(client)
     plan = make_plan(desired, live, saved_options(saved))

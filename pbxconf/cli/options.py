@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 import click
 
-from pbxconf.connect import Connection
 from pbxconf.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,6 +63,9 @@ def connection_options(command: F) -> F:
     )
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Imported when a command runs: `validate` and `--help` need no HTTP client.
+        from pbxconf.connect import Connection
+
         kwargs["conn"] = Connection(
             write_interval=kwargs.pop("write_interval"),
             url=kwargs.pop("url"),

@@ -15,7 +15,6 @@ from pbxconf.connect import Connection, open_pbx
 from pbxconf.errors import UsageError
 from pbxconf.files import cannot_write, write_whole
 from pbxconf.plan import Plan, PlanOptions
-from pbxconf.saved_plan import saved_plan
 from pbxconf.session import plan_and_log_out
 from pbxconf.state import State
 
@@ -71,6 +70,8 @@ def plan(
     if result.errors:
         raise click.ClickException("the plan has errors; nothing can be applied")
     if out is not None:
+        from pbxconf.saved_plan import saved_plan  # its models, only for a plan to save
+
         data = saved_plan(result, desired, [str(p) for p in paths], options, target)
         write_whole(out, json.dumps(data, indent=1, sort_keys=True) + "\n")
         click.echo(f"Saved the plan to {out}; run `pbxconf apply {out}` to apply it.", err=True)

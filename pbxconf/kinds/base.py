@@ -174,6 +174,8 @@ class Kind:
     _adapter: TypeAdapter[Any] = field(init=False, repr=False)
     _spellings: list[tuple[Wire, tuple[str, ...]]] = field(init=False, repr=False)
     _layouts: dict[tuple[Any, ...], _Layout] = field(init=False, repr=False)
+    _identity_keys: dict[tuple[Any, ...], tuple[Any, ...]] = field(init=False, repr=False)
+    _tags: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.wire = wire_table(self.model)
@@ -183,10 +185,14 @@ class Kind:
             (wire, tuple(n.lower() for n in (wire.name, *wire.read))) for wire in self.wire
         ]
         self._layouts = {}
+        self._identity_keys = {}
+        self._tags = self._variant_tags()
 
     # ---- identity ----------------------------------------------------------------------
 
     def key_of(self, obj: Any) -> Key:
+        if len(self.key_fields) == 1:  # most kinds: one C call, no generator
+            return (str(getattr(obj, self.key_fields[0])),)
         return tuple(str(getattr(obj, f)) for f in self.key_fields)
 
     def key_text(self, key: Key) -> str:
@@ -205,6 +211,9 @@ class Kind:
 
     def variant_tags(self) -> tuple[str, ...]:
         """The values of a union model's discriminator (a trunk's `type`), or ()."""
+        return self._tags
+
+    def _variant_tags(self) -> tuple[str, ...]:
         tag = next((m.discriminator for m in getattr(self.model, "__metadata__", ())), None)
         members = getattr(getattr(self.model, "__origin__", None), "__args__", ())
         if not isinstance(tag, str):
@@ -338,15 +347,31 @@ class Kind:
     def identity_of(self, record: WireRecord) -> Key | None:
         """A record's identity, read with every spelling the manual gives its key fields;
         None where the record lacks one."""
-        lowered = {str(k).lower(): v for k, v in record.items()}
         parts = []
-        for field_name in self.key_fields:
-            names = next(names for wire, names in self._spellings if wire.field == field_name)
-            value = next((lowered[n] for n in names if n in lowered), None)
+        for key in self._identity_layout(record):
+            value = None if key is None else record[key]
             if value is None or isinstance(value, (dict, list)):
                 return None
-            parts.append(str(value))
+            parts.append(value if type(value) is str else str(value))
         return tuple(parts)
+
+    def _identity_layout(self, record: WireRecord) -> tuple[Any, ...]:
+        """Which key of the record holds each identity field (None: none does), matched
+        without regard to case, the last of keys that differ only in case. Worked out once
+        per set of keys, as `_layout` is."""
+        keys = tuple(record)
+        layout = self._identity_keys.get(keys)
+        if layout is None:
+            present = {str(k).lower(): k for k in keys}
+            found = []
+            for field_name in self.key_fields:
+                names = next(n for wire, n in self._spellings if wire.field == field_name)
+                found.append(next((present[n] for n in names if n in present), None))
+            layout = tuple(found)
+            if len(self._identity_keys) >= 64:  # answers whose records differ: bounded
+                self._identity_keys.clear()
+            self._identity_keys[keys] = layout
+        return layout
 
     def wire_id(self, record: WireRecord) -> str | None:
         """The PBX's own id of a live object, where updates need it (trunks, routes)."""

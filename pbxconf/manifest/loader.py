@@ -48,7 +48,7 @@ from pbxconf.manifest.positions import (
 )
 from pbxconf.manifest.settings import Settings
 from pbxconf.manifest.yaml import YamlRefused
-from pbxconf.manifest.yaml import load as load_yaml
+from pbxconf.manifest.yaml import read as read_yaml
 
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -142,7 +142,7 @@ class _Loader:
             self.error(Position(name, line, 1), "", f"not UTF-8 text (byte {err.start})")
             return None
         try:
-            root = load_yaml(text, MAX_DEPTH, MAX_NODES)
+            root, as_written = read_yaml(text, MAX_DEPTH, MAX_NODES)
         except YamlRefused as err:
             self.error(Position(name, err.line + 1, err.col + 1), "", err.message)
         except MarkedYAMLError as err:
@@ -155,7 +155,9 @@ class _Loader:
         except YAMLError as err:
             self.error(Position(name, 1, 1), "", f"YAML syntax: {err}")
         else:
-            return Document(name, text, root, MAX_DEPTH, MAX_NODES)
+            doc = Document(name, text, root, MAX_DEPTH, MAX_NODES)
+            doc.as_written = as_written
+            return doc
         return None
 
     def _top_level(self, doc: Document, root: dict[str, Any]) -> None:
@@ -280,7 +282,9 @@ class _Loader:
                     f"expected a mapping (one {kind.title}), found {what(item)}",
                 )
                 continue
-            data = _filled(item, self.env) if refused.isdisjoint(item) else None
+            data = None
+            if refused.isdisjoint(item):
+                data = item if doc.as_written else _filled(item, self.env)
             if data is None:  # something to report: the slow way, with places and paths
                 data = self._checked_data(doc, item, item_label(kind, item, section, index), kind)
             if data is not None:

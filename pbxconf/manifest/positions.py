@@ -26,6 +26,8 @@ class Document:
         self.name = name
         self.text = text
         self.root = root
+        # Every key text, no mapping value empty, no ${ENV}: objects validate as they are.
+        self.as_written = False
         self._limits = (max_depth, max_nodes)
         self._positioned: Any = None
         self._twins: dict[int, Any] | None = None

@@ -96,10 +96,18 @@ class _NeedsPositions(Exception):
 def load(text: str, max_depth: int, max_nodes: int) -> Any:
     """Plain dicts and lists (None for an empty document); raises MarkedYAMLError (the
     parser's syntax errors) or YamlRefused."""
+    return read(text, max_depth, max_nodes)[0]
+
+
+def read(text: str, max_depth: int, max_nodes: int) -> tuple[Any, bool]:
+    """As `load`, and whether the data is as written: every key text, no mapping value
+    empty, no text holding a `$` (an ${ENV} to fill in). Such data needs no copy."""
+    builder = _Builder(max_depth, max_nodes, positions=False)
     try:
-        return _Builder(max_depth, max_nodes, positions=False).build(text)
+        return builder.build(text), builder.as_written
     except _NeedsPositions:
-        return load_positioned(text, max_depth, max_nodes)  # raises the refusal in full
+        load_positioned(text, max_depth, max_nodes)  # raises the refusal in full
+        raise AssertionError("a refusal without positions, not with them") from None
 
 
 def load_positioned(text: str, max_depth: int, max_nodes: int) -> Any:
@@ -131,7 +139,7 @@ class _Frame:
         self.mark = mark
         self.anchor = anchor
         self.key: Any = _MISSING  # a mapping's key waiting for its value
-        self.key_at: tuple[int, int] = (0, 0)
+        self.key_at: Any = None
         self.count = 0  # values built before it (an anchored node's size)
 
 
@@ -145,6 +153,7 @@ class _Builder:
         self.anchors: dict[str, tuple[Any, int, tuple[int, int]]] = {}
         self.open: set[str] = set()
         self.resolved: dict[str, Any] = {}  # plain scalar text -> value (keys repeat)
+        self.as_written = True  # see `read`
 
     def build(self, text: str) -> Any:
         parser = CParser(text)
@@ -230,8 +239,12 @@ class _Builder:
                             value = self._plain(event.value, event)
                     else:
                         value = event.value
+                        if "$" in value:
+                            self.as_written = False
                 else:
                     value = _tagged(tag, event.value, event)
+                    if value.__class__ is str and "$" in value:
+                        self.as_written = False
                 if value is _MERGE_KEY and (
                     frame is None or not frame.is_map or frame.key is not _MISSING
                 ):
@@ -298,12 +311,18 @@ class _Builder:
                 if positions:
                     frame.container.lc.items.append(at)
             elif frame.key is _MISSING:
-                self._key(frame, value, at)
+                if value.__class__ is str and value not in frame.container:
+                    frame.key = value  # the usual key: text, and new
+                    frame.key_at = at
+                else:
+                    self._key(frame, value, at)
             elif frame.key is _MERGE_KEY:
                 self._merge_all(frame, [value], at)
                 frame.key = _MISSING
             else:
                 frame.container[frame.key] = value
+                if value is None:
+                    self.as_written = False
                 if positions:
                     lc = frame.container.lc
                     lc.keys[frame.key] = frame.key_at
@@ -317,6 +336,8 @@ class _Builder:
             self.count -= 1  # `<<` is no value
             frame.key = _MERGE_KEY
             return
+        if key.__class__ is not str:
+            self.as_written = False
         if key in frame.container:
             if not self.positions:
                 raise _NeedsPositions
@@ -349,6 +370,8 @@ class _Builder:
         if tag == MERGE:
             return _MERGE_KEY
         value = _tagged(tag, text, event)
+        if tag == STR and "$" in text:
+            self.as_written = False
         if len(text) <= 16:  # short texts repeat (keys, on/off, small numbers)
             self.resolved[text] = value
         return value
