@@ -381,6 +381,26 @@ def test_yaml_values_as_yaml_1_2_reads_them(tmp_path: Path) -> None:
     }
 
 
+def test_the_limits_are_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PBX's manifests may be split over many files (a large export is): each file is
+    held to the limits, not the run. Here a file may hold 400 values."""
+    from pbxconf.manifest import loader
+
+    monkeypatch.setattr(loader, "MAX_NODES", 400)
+    extensions = "".join(f"  - {{number: {n}, name: x}}\n" for n in range(1000, 1060))
+    write(tmp_path, "version: 1\nextensions:\n" + extensions, "a.yaml")
+    more = extensions.replace("number: 1", "number: 2")
+    write(tmp_path, "version: 1\nextensions:\n" + more, "b.yaml")
+    desired = manifest.load([tmp_path], env={})  # 2 x 300 values: each file is within
+    assert len(desired.state.objects["extension"]) == 120
+    write(tmp_path, "version: 1\nextensions:\n" + extensions + more, "b.yaml")
+    with pytest.raises(manifest.ManifestErrors) as caught:
+        manifest.load([tmp_path / "b.yaml"], env={})
+    assert str(caught.value).endswith(
+        "b.yaml:1:1: the document expands to more than 400 values (aliases?); refused"
+    )
+
+
 def test_alias_bomb(tmp_path: Path) -> None:
     lines = ["version: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 10):

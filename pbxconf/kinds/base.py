@@ -169,6 +169,8 @@ class Kind:
     not_exportable: ClassVar[Mapping[str, str]] = {}
     # Answer keys pbxconf does not read, each with why (runtime state, live calls...).
     not_read: ClassVar[Mapping[str, str]] = {}
+    # Fields whose desired value is compared as something else (`comparable`).
+    compared_as: ClassVar[frozenset[str]] = frozenset()
 
     wire: tuple[Wire, ...] = field(init=False, repr=False)
     _adapter: TypeAdapter[Any] = field(init=False, repr=False)
@@ -437,7 +439,8 @@ class Kind:
         return data
 
     def comparable(self, field: str, value: Any) -> Any:
-        """A desired value as the PBX will read it back (e.g. a password as its md5)."""
+        """A desired value as the PBX will read it back (e.g. a password as its md5), for
+        the fields in `compared_as`."""
         return value
 
 

@@ -67,20 +67,44 @@ class Desired:
         return cached
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredView:
     """A desired object's declared fields, flattened (`voicemail.pin`); the values the PBX
     will read back for them (`wanted`: e.g. a password as its md5); and a getter that
-    reads those fields off a live object in one C call, for the usual equal case."""
+    reads those fields off a live object in one C call, for the usual equal case.
+
+    Kept as tuples, the names shared by every object that declares the same fields: a
+    plan holds one view per declared object (28,000 at 10,000 extensions), and two dicts
+    each were 2.7 KB of every object."""
 
     obj: Any
-    fields: dict[str, Any]
-    wanted: dict[str, Any]
+    names: tuple[str, ...]
+    values: tuple[Any, ...]  # as compared (`wanted`)
+    declared_values: tuple[Any, ...]  # as declared (`fields`); often `values` itself
     getter: Any
-    values: tuple[Any, ...]
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return dict(zip(self.names, self.declared_values, strict=True))
+
+    @property
+    def wanted(self) -> dict[str, Any]:
+        return dict(zip(self.names, self.values, strict=True))
 
     @classmethod
     def of(cls, kind: Kind, obj: Any) -> DesiredView:
         fields = declared(obj)
-        wanted = {f: kind.comparable(f, v) for f, v in fields.items()}
-        return cls(obj, fields, wanted, values_getter(tuple(wanted)), tuple(wanted.values()))
+        names = _shared(tuple(fields))
+        declared_values = tuple(fields.values())
+        values = declared_values
+        if not kind.compared_as.isdisjoint(fields):
+            values = tuple(kind.comparable(f, v) for f, v in fields.items())
+        return cls(obj, names, values, declared_values, values_getter(names))
+
+
+# Field names by their tuple: objects that declare the same fields share one tuple.
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
+    return _NAMES.setdefault(names, names)
