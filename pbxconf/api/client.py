@@ -50,6 +50,7 @@ from pbxconf.api.errors import (
     WriteOutcomeUnknown,
     api_error_for,
 )
+from pbxconf.api.pacing import WritePacing
 from pbxconf.digest import md5_hex
 
 log = logging.getLogger("pbxconf.api")
@@ -64,9 +65,6 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 # (64 KiB): the answer is coming in faster than it is read. Over a slow link, reads
 # between two slices of CPU work find a few KiB.
 BACKLOG_CHUNK = 32 * 1024
-
-# The most the client widens its write spacing to after errno 10025 (seconds).
-MAX_WRITE_INTERVAL = 5.0
 
 _TOKEN_IN_TEXT = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
 
@@ -155,7 +153,7 @@ class PbxClient:
         self._token_time = 0.0
         self._auth_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
-        self._last_write = -1e18
+        self._pacing = WritePacing(self.settings, clock, sleep)
         self._reads = asyncio.Semaphore(self.settings.read_concurrency)
         # Answers coming in faster than they are read (see until_received), and an event
         # set each time one of them catches up or ends.
@@ -284,12 +282,12 @@ class PbxClient:
             except (TooFrequent, ServiceUnavailable) as err:
                 busy_tries += 1
                 if isinstance(err, TooFrequent):
-                    # The PBX paces writes more slowly than we do: learn it, a bounded amount.
-                    widened = max(self.settings.write_interval * 1.25, 0.05)
-                    self.settings.write_interval = min(widened, MAX_WRITE_INTERVAL)
+                    self._pacing.refused()  # the PBX applies writes more slowly: learn it
                 if busy_tries > self.settings.busy_retries:
                     raise
                 delay = self._backoff(busy_tries)
+                if isinstance(err, TooFrequent) and busy_tries == 1:
+                    delay = 0.0  # a first 10025 waits its (wider) turn only: see pacing.py
                 log.debug("%s: errno %s, retry %d in %.2fs", endpoint, err.errno, busy_tries, delay)
                 await self._sleep(delay)
 
@@ -299,14 +297,11 @@ class PbxClient:
         return step / 2 + step / 2 * self._jitter()
 
     async def _paced_write(self, endpoint: str, body: WireRecord, token: str) -> WireRecord:
-        # Writes are spaced from the start of one to the start of the next: the PBX sees
-        # them arrive `write_interval` apart, and a slow link does not add to the spacing.
-        async with self._write_lock:
-            wait = self._last_write + self.settings.write_interval - self._clock()
-            if wait > 0:
-                await self._sleep(wait)
-            self._last_write = self._clock()
-            return await self._post(endpoint, body, token=token, resend_safe=False)
+        async with self._write_lock:  # one write at a time, spaced (see pacing.py)
+            await self._pacing.wait_turn()
+            answer = await self._post(endpoint, body, token=token, resend_safe=False)
+            self._pacing.accepted()
+            return answer
 
     async def _post(
         self,
