@@ -190,6 +190,8 @@ class _Reading:
             if kind.query.after
         ]
         self.next_slice = dict.fromkeys(KINDS, 0)  # the slice of each kind decoded next
+        # A listed kind's slices not asked for yet: (kind, index, identities).
+        self.unasked: list[tuple[Kind, int, list[str]]] = []
         self.all_in = False
 
     async def decode_into(self, state: State) -> None:
@@ -225,14 +227,8 @@ class _Reading:
             kind = KINDS[self.listings.pop(listing)]
             if kind.name in self.wanted:
                 keys = listing.result()  # raises what the listing raised
-                sent = asyncio.Event()
-                parts = [
-                    asyncio.ensure_future(_query(self.client, kind, part, sent if i == 0 else None))
-                    for i, part in enumerate(slices(kind, keys))
-                ]
-                self.queries |= {part: (kind.name, i) for i, part in enumerate(parts)}
-                if parts:
-                    await until_sent(sent, parts[0])
+                self.unasked += [(kind, i, part) for i, part in enumerate(slices(kind, keys))]
+        await self._ask_slices()
         for kind, source, listed in [w for w in self.waiting if w[1].done()]:
             self.waiting.remove((kind, source, listed))
             source_kind = KINDS[kind.query.after or ""]
@@ -249,6 +245,7 @@ class _Reading:
             not self.all_in
             and not self.waiting
             and not self.listings
+            and not self.unasked
             and all(q.done() for q in self.queries)
         ):
             self.all_in = True
@@ -256,6 +253,26 @@ class _Reading:
                 pending = self.answered()
                 if pending is not None:
                     await pending
+
+    async def _ask_slices(self) -> None:
+        """Ask for the next slices, SLICES_AHEAD of those not decoded yet: enough to keep
+        the PBX busy while one is decoded, few enough that the answers waiting to be
+        decoded stay small (500 extensions answer 6.7 MB with 1,500 outbound routes)."""
+        first: asyncio.Future[Any] | None = None
+        sent = asyncio.Event()
+        while self.unasked:
+            kind, index, keys = self.unasked[0]
+            ahead = sum(1 for name, _ in self.queries.values() if name == kind.name)
+            if ahead >= SLICES_AHEAD:
+                break
+            self.unasked.pop(0)
+            query = asyncio.ensure_future(
+                _query(self.client, kind, keys, sent if first is None else None)
+            )
+            first = first or query
+            self.queries[query] = (kind.name, index)
+        if first is not None:
+            await until_sent(sent, first)
 
     def _running(self) -> list[asyncio.Future[Any]]:
         return [*self.queries, *self.listings]
@@ -283,6 +300,8 @@ async def until_sent(sent: asyncio.Event, call: asyncio.Future[Any]) -> None:
 # Records decoded between two looks at the network: answers that arrived meanwhile, and
 # requests waiting to be sent, are dealt with every few milliseconds.
 DECODE_SLICE = 64
+# A listed kind's slices asked for ahead of decoding (see _Reading._ask_slices).
+SLICES_AHEAD = 4
 
 
 async def _decode_into(

@@ -495,10 +495,16 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """{"voicemail": {"pin": "1"}} -> {"voicemail.pin": "1"}; lists stay whole."""
     out: dict[str, Any] = {}
     for key, value in data.items():
-        # Groups are plain dicts (model dumps): `isinstance(_, dict)`, not the far slower
-        # check against Mapping, since this runs for every field of every object planned.
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{prefix}{key}."))
+        # Groups are plain dicts (model dumps), one level deep: the class, not the far
+        # slower check against Mapping, and the group's fields here, not in a call, since
+        # this runs for every field of every object planned.
+        if value.__class__ is dict:
+            group = f"{prefix}{key}."
+            for inner, item in value.items():
+                if item.__class__ is dict:
+                    out.update(flatten(item, f"{group}{inner}."))
+                else:
+                    out[group + inner] = item
         else:
             out[prefix + key] = value
     return out

@@ -127,22 +127,6 @@ _MISSING = object()
 _MERGE_KEY = object()
 
 
-class _Frame:
-    """An open mapping or list: what it is building, and where it is."""
-
-    __slots__ = ("anchor", "container", "count", "depth", "is_map", "key", "key_at", "mark")
-
-    def __init__(self, container: Any, is_map: bool, depth: int, mark: Any, anchor: Any) -> None:
-        self.container = container
-        self.is_map = is_map
-        self.depth = depth  # of the container; its children are one deeper
-        self.mark = mark
-        self.anchor = anchor
-        self.key: Any = _MISSING  # a mapping's key waiting for its value
-        self.key_at: Any = None
-        self.count = 0  # values built before it (an anchored node's size)
-
-
 class _Builder:
     def __init__(self, max_depth: int, max_nodes: int, *, positions: bool) -> None:
         self.max_depth = max_depth
@@ -210,32 +194,44 @@ class _Builder:
         return root
 
     def _node(self, get: Any) -> Any:
-        """The document's root node, built from the events (one loop, no recursion)."""
-        positions = self.positions
-        resolved = self.resolved
-        stack: list[_Frame] = []
-        frame: _Frame | None = None
+        """The document's root node, built from the events in one loop (no recursion).
+        The open mapping or list is held in local variables, its parents' on a stack of
+        tuples: this loop runs once per event, a million times for 10,000 extensions."""
+        positions, resolved = self.positions, self.resolved
+        max_depth, max_nodes = self.max_depth, self.max_nodes
+        missing, merge_key = _MISSING, _MERGE_KEY
+        scalar_event, alias_event = ScalarEvent, AliasEvent
+        map_start, seq_start = MappingStartEvent, SequenceStartEvent
+        stack: list[tuple[Any, ...]] = []
+        # The open mapping or list (None while the root is read), and what goes with it.
+        container: Any = None
+        is_map = False
+        key: Any = missing  # a mapping's key waiting for its value
+        key_at: Any = None
+        depth = -1  # the container's; its children are one deeper
+        anchor: Any = None  # the container's anchor, if any
+        count_at = 0  # values built before it (an anchored container's size)
+        mark: Any = None  # where the container started
+        count = self.count
         while True:
             event = get()
             cls = event.__class__
-            depth = 0 if frame is None else frame.depth + 1
-            if cls is ScalarEvent:
-                # The hot path (most events): the position is worked out only where it
-                # is kept or an error names it.
+            if cls is scalar_event:
+                # The hot path (most events): a position is worked out only where it is
+                # kept or an error names it.
                 at = None
                 if event.anchor is not None:
-                    at = _at(event)
-                    self._define(event.anchor, at)
-                self.count += 1
-                if self.count > self.max_nodes:
+                    self._define(event.anchor, _at(event))
+                count += 1
+                if count > max_nodes:
                     raise self._bomb()
-                if depth > self.max_depth:
-                    raise YamlRefused(f"nested deeper than {self.max_depth} levels", *_at(event))
+                if depth >= max_depth:
+                    raise YamlRefused(f"nested deeper than {max_depth} levels", *_at(event))
                 tag = event.ctag
                 if tag is None or tag == "!":
                     if event.implicit[0]:
-                        value = resolved.get(event.value, _MISSING)
-                        if value is _MISSING:
+                        value = resolved.get(event.value, missing)
+                        if value is missing:
                             value = self._plain(event.value, event)
                     else:
                         value = event.value
@@ -245,110 +241,101 @@ class _Builder:
                     value = _tagged(tag, event.value, event)
                     if value.__class__ is str and "$" in value:
                         self.as_written = False
-                if value is _MERGE_KEY and (
-                    frame is None or not frame.is_map or frame.key is not _MISSING
-                ):
+                if value is merge_key and not (is_map and key is missing):
                     raise YamlRefused(_not_allowed(MERGE), *_at(event))  # a key or nothing
                 if event.anchor is not None:
                     self.anchors[event.anchor] = (value, 1, _at(event))
                     self.open.discard(event.anchor)
-                if positions or (frame is not None and frame.key is _MERGE_KEY):
+                if positions or key is merge_key:
                     at = _at(event)
-            elif cls is MappingStartEvent or cls is SequenceStartEvent:
+            elif cls is map_start or cls is seq_start:
                 at = _at(event)
                 if event.anchor is not None:
                     self._define(event.anchor, at)
-                self.count += 1
-                if self.count > self.max_nodes:
+                count += 1
+                if count > max_nodes:
                     raise self._bomb()
-                if depth > self.max_depth:
-                    raise YamlRefused(f"nested deeper than {self.max_depth} levels", *at)
-                if frame is not None and frame.is_map and frame.key is _MISSING:
+                if depth >= max_depth:
+                    raise YamlRefused(f"nested deeper than {max_depth} levels", *at)
+                if is_map and key is missing:
                     raise YamlRefused("a key must be plain text or a number", *at)
                 tag = event.ctag
                 if tag is not None and tag != "!" and tag not in PLAIN_COLLECTION_TAGS:
                     raise YamlRefused(f"YAML tag {tag} is not allowed in manifests", *at)
-                is_map = cls is MappingStartEvent
+                stack.append((container, is_map, key, key_at, depth, anchor, count_at, mark))
+                depth += 1
+                if key is merge_key and cls is seq_start:
+                    # `<<: [*a, *b]`: the list is no value of its own; its mappings are
+                    # merged as if each were the value.
+                    count -= 1
+                    depth -= 1
+                is_map = cls is map_start
                 if positions:
-                    container: Any = PosMap() if is_map else PosSeq()
+                    container = PosMap() if is_map else PosSeq()
                     container.lc = LineCol(*at)
                 else:
                     container = {} if is_map else []
-                if frame is not None and frame.key is _MERGE_KEY and not is_map:
-                    # `<<: [*a, *b]`: the list is no value of its own; its mappings are
-                    # merged as if each were the value.
-                    self.count -= 1
-                    depth -= 1
-                new = _Frame(container, is_map, depth, at, event.anchor)
-                if event.anchor is not None:
-                    new.count = self.count - 1
-                if frame is not None:
-                    stack.append(frame)
-                frame = new
+                key, key_at, anchor, count_at, mark = missing, None, event.anchor, count - 1, at
                 continue
-            elif cls is AliasEvent:
-                value, at = self._alias(event.anchor, _at(event), depth)
-            else:  # the end of a mapping or list
-                assert frame is not None
-                done = frame
-                value, at = done.container, done.mark
-                if done.is_map and done.key is not _MISSING:  # pragma: no cover - libyaml
-                    raise YamlRefused("a key without a value", *at)
-                if done.anchor is not None:
-                    size = self.count - done.count
-                    self.anchors[done.anchor] = (value, size, at)
-                    self.open.discard(done.anchor)
-                frame = stack.pop() if stack else None
-                if frame is not None and frame.key is _MERGE_KEY and not done.is_map:
-                    self._merge_all(frame, value, done.mark)
-                    frame.key = _MISSING
+            elif cls is alias_event:
+                self.count = count
+                value, at = self._alias(event.anchor, _at(event), depth + 1)
+                count = self.count
+            else:  # the end of the open mapping or list: it is the value built
+                value, at = container, mark
+                if anchor is not None:
+                    self.anchors[anchor] = (value, count - count_at, at)
+                    self.open.discard(anchor)
+                was_map = is_map
+                container, is_map, key, key_at, depth, anchor, count_at, mark = stack.pop()
+                if key is merge_key and not was_map:
+                    self._merge_all(container, value, at)
+                    key = missing
                     continue
             # A value is built: put it in its place.
-            if frame is None:
+            if container is None:
+                self.count = count
                 return value
-            if not frame.is_map:
-                frame.container.append(value)
+            if not is_map:
+                container.append(value)
                 if positions:
-                    frame.container.lc.items.append(at)
-            elif frame.key is _MISSING:
-                if value.__class__ is str and value not in frame.container:
-                    frame.key = value  # the usual key: text, and new
-                    frame.key_at = at
+                    container.lc.items.append(at)
+            elif key is missing:
+                if value.__class__ is str and value not in container:
+                    key, key_at = value, at  # the usual key: text, and new
+                elif value is merge_key:
+                    count -= 1  # `<<` is no value
+                    key = merge_key
                 else:
-                    self._key(frame, value, at)
-            elif frame.key is _MERGE_KEY:
-                self._merge_all(frame, [value], at)
-                frame.key = _MISSING
+                    self._check_key(container, value, at)
+                    key, key_at = value, at
+            elif key is merge_key:
+                self._merge_all(container, [value], at)
+                key = missing
             else:
-                frame.container[frame.key] = value
+                container[key] = value
                 if value is None:
                     self.as_written = False
                 if positions:
-                    lc = frame.container.lc
-                    lc.keys[frame.key] = frame.key_at
-                    lc.values[frame.key] = at
-                frame.key = _MISSING
+                    container.lc.keys[key] = key_at
+                    container.lc.values[key] = at
+                key = missing
 
-    def _key(self, frame: _Frame, key: Any, at: Any) -> None:
+    def _check_key(self, container: Any, key: Any, at: Any) -> None:
+        """A key that is not new text: refused if it is a mapping or a list, or a second
+        one of the mapping's keys."""
         if isinstance(key, (dict, list)):
             raise YamlRefused("a key must be plain text or a number", *at)
-        if key is _MERGE_KEY:
-            self.count -= 1  # `<<` is no value
-            frame.key = _MERGE_KEY
-            return
         if key.__class__ is not str:
             self.as_written = False
-        if key in frame.container:
+        if key in container:
             if not self.positions:
                 raise _NeedsPositions
-            first = frame.container.lc.keys[key][0] + 1
+            first = container.lc.keys[key][0] + 1
             raise YamlRefused(f'duplicate key "{key}" (first at line {first})', *at)
-        frame.key = key
-        frame.key_at = at
 
-    def _merge_all(self, frame: _Frame, sources: list[Any], at: Any) -> None:
+    def _merge_all(self, out: Any, sources: list[Any], at: Any) -> None:
         """`<<: *defaults`: keys of the merged mapping(s) that the mapping does not set."""
-        out = frame.container
         for source in sources:
             if not isinstance(source, dict):
                 raise YamlRefused("`<<` merges mappings only", *at)
