@@ -10,7 +10,9 @@ with libyaml and makes the same calls must take, from measured parts.
 - the calls alone: the plan's calls with nothing decoded or planned (workload.py
   `calls`, measured by run.py against the same PBX).
 
-Each part is the median of `--runs`; the floor is their sum (run.py adds the calls).
+Each part is the median of `--runs`; the floor is their sum. run.py measures the parts
+and the whole command in turn, run after run, so that a shared machine's load weighs on
+both alike, and shows the median of the ratios.
 """
 
 from __future__ import annotations
@@ -43,25 +45,19 @@ print(time.perf_counter() - started)
 """
 
 
-def imports_seconds(runs: int) -> float:
-    """Median wall seconds of a fresh Python that only imports the libraries."""
-    walls = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", IMPORTS], check=True)
-        walls.append(time.perf_counter() - started)
-    return statistics.median(walls)
+def imports_once() -> float:
+    """Wall seconds of a fresh Python that only imports the libraries."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", IMPORTS], check=True)
+    return time.perf_counter() - started
 
 
-def parse_seconds(manifests: Path, runs: int) -> float:
-    """Median seconds for libyaml to parse the manifests into events, each run in a fresh
-    process (as a command reads them once)."""
-    times = []
-    for _ in range(runs):
-        command = [sys.executable, "-c", PARSE, str(manifests)]
-        out = subprocess.run(command, check=True, capture_output=True, text=True)
-        times.append(float(out.stdout))
-    return statistics.median(times)
+def parse_once(manifests: Path) -> float:
+    """Seconds for libyaml to parse the manifests into events, in a fresh process (as a
+    command reads them once)."""
+    command = [sys.executable, "-c", PARSE, str(manifests)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True)
+    return float(out.stdout)
 
 
 def main() -> None:
@@ -69,8 +65,10 @@ def main() -> None:
     parser.add_argument("manifests", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    print(f"start + imports: {imports_seconds(args.runs):.3f} s")
-    print(f"YAML parse:      {parse_seconds(args.manifests, args.runs):.3f} s")
+    imports = statistics.median(imports_once() for _ in range(args.runs))
+    parse = statistics.median(parse_once(args.manifests) for _ in range(args.runs))
+    print(f"start + imports: {imports:.3f} s")
+    print(f"YAML parse:      {parse:.3f} s")
 
 
 if __name__ == "__main__":
