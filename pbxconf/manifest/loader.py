@@ -155,9 +155,7 @@ class _Loader:
         except YAMLError as err:
             self.error(Position(name, 1, 1), "", f"YAML syntax: {err}")
         else:
-            doc = Document(name, text, root, MAX_DEPTH, MAX_NODES)
-            doc.as_written = as_written
-            return doc
+            return Document(name, text, root, (MAX_DEPTH, MAX_NODES), as_written=as_written)
         return None
 
     def _top_level(self, doc: Document, root: dict[str, Any]) -> None:

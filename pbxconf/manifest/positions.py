@@ -22,13 +22,21 @@ class Document:
     """One manifest file: its name, its text, and what it holds (`root`). Its positions
     are worked out on demand (see the module's docstring)."""
 
-    def __init__(self, name: str, text: str, root: Any, max_depth: int, max_nodes: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        text: str,
+        root: Any,
+        limits: tuple[int, int],
+        *,
+        as_written: bool = False,
+    ) -> None:
         self.name = name
         self.text = text
         self.root = root
         # Every key text, no mapping value empty, no ${ENV}: objects validate as they are.
-        self.as_written = False
-        self._limits = (max_depth, max_nodes)
+        self.as_written = as_written
+        self._limits = limits  # the depth and values a file may have, as it was read
         self._positioned: Any = None
         self._twins: dict[int, Any] | None = None
 
