@@ -193,7 +193,7 @@ class Kind:
     # ---- identity ----------------------------------------------------------------------
 
     def key_of(self, obj: Any) -> Key:
-        if len(self.key_fields) == 1:  # most kinds: one C call, no generator
+        if len(self.key_fields) == 1:  # most kinds: one field, no generator
             return (str(getattr(obj, self.key_fields[0])),)
         return tuple(str(getattr(obj, f)) for f in self.key_fields)
 
