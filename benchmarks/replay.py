@@ -31,33 +31,35 @@ PREFIX = "/api/v1.1.0/"
 
 
 class Recorder(httpx.AsyncHTTPTransport):
-    """Keeps each endpoint's answer, as the PBX wrote it."""
+    """Keeps the answer to each request (endpoint and body: the slices of one endpoint
+    differ by body), as the PBX wrote it."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.answers: dict[str, bytes] = {}
+        self.answers: dict[tuple[str, bytes], bytes] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await super().handle_async_request(request)
         body = await response.aread()
-        self.answers[request.url.path.removeprefix(PREFIX)] = body
+        self.answers[(request.url.path.removeprefix(PREFIX), request.content)] = body
         return httpx.Response(
             response.status_code, headers=response.headers, content=body, request=request
         )
 
 
-async def record(sim_url: str) -> dict[str, bytes]:
+async def record(sim_url: str) -> dict[tuple[str, bytes], bytes]:
     recorder = Recorder()
     async with PbxClient(sim_url, DEFAULT_USERNAME, DEFAULT_PASSWORD, transport=recorder) as pbx:
         await calls_only(pbx)
     return recorder.answers
 
 
-def replay_app(answers: dict[str, bytes], latency: float) -> Starlette:
+def replay_app(answers: dict[tuple[str, bytes], bytes], latency: float) -> Starlette:
     async def answer(request: Request) -> Response:
-        await request.body()
+        body = await request.body()
         await asyncio.sleep(latency)
-        return Response(answers[request.path_params["endpoint"]], media_type="application/json")
+        key = (request.path_params["endpoint"], body)
+        return Response(answers[key], media_type="application/json")
 
     return Starlette(routes=[Route(PREFIX + "{endpoint:path}", answer, methods=["POST"])])
 

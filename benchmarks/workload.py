@@ -24,7 +24,7 @@ from pbxconf.api import ClientSettings, PbxClient
 from pbxconf.apply import execute
 from pbxconf.export import export_state
 from pbxconf.kinds import KINDS
-from pbxconf.live import read_live, read_records
+from pbxconf.live import list_identities, read_live, read_records, slices
 from pbxconf.plan import PlanOptions, make_plan
 from pbxconf.session import plan_and_log_out
 from pbxconf.sim import DEFAULT_PASSWORD, DEFAULT_USERNAME
@@ -72,25 +72,25 @@ async def run(action: str, manifests: str, url: str, write_interval: float) -> d
 
 
 async def calls_only(pbx: PbxClient) -> None:
-    """A plan's calls and nothing else: the same queries, in flight together, the wake-up
-    query once the extension answer is in, the logout (on leaving the client) once every
-    answer is. Answers are received and parsed, as any client must, and nothing is decoded
-    or planned: no client of the same PBX and HTTP stack can read it faster."""
+    """A plan's calls and nothing else: the same queries, in flight together, in the
+    plan's order (a listed kind's listing first; its slices, and the wake-up query, once
+    the listing is in), the logout (on leaving the client) once every answer is. Answers
+    are received and parsed, as any client must, and nothing is decoded or planned: no
+    client of the same PBX and HTTP stack can read it faster."""
     dependents = [kind for kind in KINDS.values() if kind.query.after]
-    needed = {kind.query.after for kind in dependents}
-    small = [
+    listed = [kind for kind in KINDS.values() if kind.query.listed_by]
+    listings = [asyncio.ensure_future(list_identities(pbx, kind)) for kind in listed]
+    whole = [
         asyncio.ensure_future(read_records(pbx, kind))
         for kind in KINDS.values()
-        if not kind.query.after and kind.name not in needed
+        if not kind.query.after and not kind.query.listed_by
     ]
-    for name in needed:
-        source = KINDS[name]
-        records = await read_records(pbx, source)
-        keys = [key[0] for r in records if (key := source.identity_of(r))]
-        for kind in dependents:
-            if kind.query.after == name:
-                await read_records(pbx, kind, keys)
-    await asyncio.gather(*small)
+    for kind, listing in zip(listed, listings, strict=True):
+        keys = await listing
+        parts = [read_records(pbx, kind, part) for part in slices(kind, keys)]
+        parts += [read_records(pbx, d, keys) for d in dependents if d.query.after == kind.name]
+        await asyncio.gather(*parts)
+    await asyncio.gather(*whole)
 
 
 if __name__ == "__main__":

@@ -1,3 +1,3 @@
-from pbxconf.cli import main
+from pbxconf.cli import run
 
-main()
+run()

@@ -5,6 +5,11 @@ unchanged PBX twice gives the same bytes, so git diffs mean something), with a h
 names the PBX. Secrets are written as `${VARIABLE}` references (the default), in clear, or
 left out. One thing cannot be exported: an extension's user password, which the PBX only
 ever answers as an md5 digest.
+
+A split export writes one file per kind, and a kind of more than OBJECTS_PER_FILE objects
+in several (`extensions-1.yaml`, `extensions-2.yaml`...): every file stays well inside
+the limits a manifest file is read with (its size, its number of values), so an export of
+any PBX loads.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pbxconf.bulk import collector_paused
@@ -23,6 +29,10 @@ from pbxconf.state import State
 from pbxconf.text import number_runs
 
 SECRET_MODES = ("env", "inline", "redact")
+# Objects per file of a split export: 2,000 extensions are about 1.3 MB and 120,000
+# values, far inside a manifest file's limits (8 MiB, 500,000 values).
+OBJECTS_PER_FILE = 2000
+HEADER_START = "# Exported by pbxconf from "
 META = set(META_FIELDS)
 BY_HAND = "by_hand"
 
@@ -73,9 +83,8 @@ def _export(
             top["external"] = external
         result.files["pbx.yaml"] = header + _dump(top)
         for section, items in sections.items():
-            result.files[f"{section}.yaml"] = header + _dump(
-                {"version": FORMAT_VERSION, section: items}
-            )
+            for name, part in _parts(section, items):
+                result.files[name] = header + _dump({"version": FORMAT_VERSION, section: part})
     else:
         doc: dict[str, Any] = {"version": FORMAT_VERSION}
         if external:
@@ -83,6 +92,38 @@ def _export(
         doc.update(sections)
         result.files["pbx.yaml"] = header + _dump(doc)
     return result
+
+
+def _parts(section: str, items: list[Any]) -> list[tuple[str, list[Any]]]:
+    """A section's files: `extensions.yaml`, or `extensions-1.yaml`... for a large one."""
+    if len(items) <= OBJECTS_PER_FILE:
+        return [(f"{section}.yaml", items)]
+    chunks = [items[i : i + OBJECTS_PER_FILE] for i in range(0, len(items), OBJECTS_PER_FILE)]
+    width = len(str(len(chunks)))
+    return [(f"{section}-{n:0{width}d}.yaml", chunk) for n, chunk in enumerate(chunks, 1)]
+
+
+def superseded(directory: Path, result: Export) -> list[Path]:
+    """Files of an earlier split export in `directory` that this one replaces: a kind's
+    files under their other names (`extensions.yaml` once it is `extensions-1.yaml`...),
+    which would otherwise declare the same objects twice. Only files that an export
+    wrote (they open with its header) are named."""
+    pattern = re.compile(
+        r"(" + "|".join(re.escape(s) for s in result.counts) + r")(-[0-9]+)?\.yaml"
+    )
+    stale = []
+    for path in sorted(directory.glob("*.yaml")) if result.counts else []:
+        if path.name in result.files or not pattern.fullmatch(path.name):
+            continue
+        try:
+            with path.open(encoding="utf-8") as handle:
+                head = [handle.readline(), handle.readline()]
+        except (OSError, UnicodeDecodeError):
+            continue
+        # The header's first line, after the $schema line exports now start with.
+        if any(line.startswith(HEADER_START) for line in head):
+            stale.append(path)
+    return stale
 
 
 def _object(
@@ -156,7 +197,7 @@ SCHEMA_LINE = "# yaml-language-server: $schema=pbxconf.schema.json"
 def _header(device: dict[str, Any], secrets: str, unreadable: list[str]) -> str:
     lines = [
         SCHEMA_LINE,
-        f"# Exported by pbxconf from {device.get('devicename', '?')}, SN {device.get('sn', '?')}, "
+        f"{HEADER_START}{device.get('devicename', '?')}, SN {device.get('sn', '?')}, "
         f"firmware {device.get('firmwarever', '?')}.",
     ]
     unexported = [text for kind in KINDS.values() for text in kind.not_exportable.values()]

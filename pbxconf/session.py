@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from pbxconf.api import PbxClient
 from pbxconf.live import read_live, until_sent
 from pbxconf.manifest import Desired
 from pbxconf.plan import Plan, PlanOptions, make_plan
-from pbxconf.saved_plan import (
-    SavedPlan,
-    check_live_unchanged,
-    check_manifests_unchanged,
-    check_same_pbx,
-    saved_options,
-)
 from pbxconf.state import State
+
+if TYPE_CHECKING:  # saved plans are imported by the commands that read them
+    from pbxconf.saved_plan import SavedPlan
 
 
 async def plan_and_log_out(
@@ -56,6 +53,13 @@ async def replan_saved(
     """The saved plan made again against the PBX as it is now, with the live State it
     was made from; StalePlan where the manifests, the secrets or the PBX changed since it
     was saved."""
+    from pbxconf.saved_plan import (
+        check_live_unchanged,
+        check_manifests_unchanged,
+        check_same_pbx,
+        saved_options,
+    )
+
     check_same_pbx(saved, await client.device_info(), target)
     check_manifests_unchanged(saved, desired)
     live = await read_live(client)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from pbxconf import manifest
+from pbxconf.api import PbxError
 from pbxconf.apply import execute
 from pbxconf.export import export_state
 from pbxconf.kinds import KINDS
@@ -17,10 +19,12 @@ from pbxconf.live import read_live
 from pbxconf.plan import PlanOptions, make_plan
 from pbxconf.sim import Simulator
 from pbxconf.sim.generate import Size, generate
+from pbxconf.sim.routes import API_ENDPOINTS
 from tests.conftest import sim_client
 
 SIZE = Size(extensions=120, trunks=12, inroutes=40, outroutes=15, ivrs=5, queues=5, wakeups=150)
 READS = {
+    "extensionlist/query": 1,
     "extension/query": 1,
     "siptrunk/query": 1,
     "inroute/query": 1,
@@ -81,6 +85,7 @@ def test_apply_makes_one_call_per_change_and_rereads_what_it_touched(tmp_path: P
         "siptrunk/update": 1,
         "logout": 1,
         # the re-read after apply: only the kinds touched
+        "extensionlist/query": 2,
         "extension/query": 2,
         "siptrunk/query": 2,
     }
@@ -120,3 +125,54 @@ def test_wakeup_query_falls_back_per_extension(caplog: pytest.LogCaptureFixture)
     assert len(live.objects["wakeup_call"]) == 12
     assert sim.call_counts()["wakeupcall/query"] == 1 + 10
     assert "wakeupcall/query answered 1 of 10 extensions; querying one at a time" in caplog.text
+
+
+def test_extensions_are_listed_then_asked_for_500_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each extension answers every outbound route it is not in: asked for all at once, a
+    10,000-extension PBX answered 134 MB. Listed first, then in slices, in the PBX's
+    order."""
+    sim = Simulator(state=generate(Size(1200, 0, 0, 3, 1, 1, 30), seed=4))
+    asked: list[int] = []
+    route = API_ENDPOINTS["extension/query"]
+
+    def counted(sim_: Simulator, body: dict[str, Any]) -> dict[str, Any]:
+        asked.append(len(str(body["extid"]).split(",")))
+        return route.handler(sim_, body)
+
+    monkeypatch.setitem(
+        API_ENDPOINTS, "extension/query", dataclasses.replace(route, handler=counted)
+    )
+
+    async def run() -> Any:
+        async with sim_client(sim) as pbx:
+            return await read_live(pbx)
+
+    live = asyncio.run(run())
+    assert asked == [500, 500, 200]
+    assert sim.call_counts()["extensionlist/query"] == 1
+    assert list(live.objects["extension"]) == [(n,) for n in sim.state.extensions]
+    assert len(live.objects["wakeup_call"]) == 30
+
+
+def test_no_answer_is_larger_than_a_slice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cap on an answer (64 MiB) stays; slices keep each extension answer under it.
+    Here the cap is 1 MiB: all 1,000 extensions answer 1.6 MB, 500 of them 0.8 MB."""
+    from pbxconf.api import client as client_module
+
+    monkeypatch.setattr(client_module, "MAX_BODY_BYTES", 1024 * 1024)
+    sim = Simulator(state=generate(Size(1000, 2, 0, 100, 1, 1, 0), seed=4))
+
+    async def everything() -> Any:
+        async with sim_client(sim) as pbx:
+            return await pbx.call("extension/query", {}, write=False)
+
+    with pytest.raises(PbxError, match="the answer is larger than 1 MiB; refused"):
+        asyncio.run(everything())  # all at once: refused
+
+    async def read() -> Any:
+        async with sim_client(sim) as pbx:
+            return await read_live(pbx)
+
+    assert len(asyncio.run(read()).objects["extension"]) == 1000

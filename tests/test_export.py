@@ -259,6 +259,39 @@ def test_restore_a_large_generated_pbx(pbx_b: ThreadedServer, tmp_path: Path) ->
         big.stop()
 
 
+def test_a_large_kind_is_split_so_that_every_file_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A split export wrote one file per kind: 10,000 extensions made an extensions.yaml
+    over the node limit that plan then refused. A large kind now goes in several files
+    (here, parts of 50), and a later export that splits differently removes the files of
+    the earlier one that it replaces, never a file an export did not write."""
+    from pbxconf import export as export_module
+    from pbxconf.connect import save_sim_state
+
+    monkeypatch.setattr(export_module, "OBJECTS_PER_FILE", 50)
+    state = tmp_path / "pbx.json"
+    save_sim_state(state, generate(Size(120, 3, 0, 2, 1, 1, 10), seed=6))
+    out = tmp_path / "backup"
+    out.mkdir()
+    (out / "extensions.yaml").write_text("# Exported by pbxconf from an earlier run\n")
+    (out / "notes.yaml").write_text("# mine\nversion: 1\n")
+    sim = ["--sim", "--sim-state", str(state)]
+    result = cli("export", *sim, "--split", "-o", str(out), "--secrets", "inline")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("extensions")) == [
+        "extensions-1.yaml",
+        "extensions-2.yaml",
+        "extensions-3.yaml",
+    ]
+    assert f"Removed {out / 'extensions.yaml'}" in result.stderr
+    assert (out / "notes.yaml").exists()
+    desired = manifest.load([out], env={})
+    assert len(desired.state.objects["extension"]) == 120
+    plan = cli("plan", str(out), *sim, "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+
+
 AWKWARD = [
     "",
     "yes",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+import json
 from typing import Any
 
 import pytest
@@ -47,16 +48,16 @@ def test_the_wakeup_query_goes_out_while_extensions_decode(
     live = asyncio.run(run())
     assert len(live.objects["extension"]) == SIZE.extensions
     assert len(live.objects["wakeup_call"]) == SIZE.wakeups
-    # Sent once the extension numbers were known, before any record was decoded.
+    # Sent once the extension numbers were listed, before any record was decoded.
     calls = [c.endpoint for c in sim.calls]
-    assert calls.index("wakeupcall/query") > calls.index("extension/query")
+    assert calls.index("wakeupcall/query") > calls.index("extensionlist/query")
     assert "wakeupcall/query" in calls_at_decode[0]
 
 
 def test_the_wakeup_query_goes_out_while_another_kind_decodes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The extension answer comes in while the inbound routes are being decoded: the
+    # The extension list comes in while the inbound routes are being decoded: the
     # wake-up query waits for the next slice of records, not for the whole kind.
     sim = Simulator(state=generate(dataclasses.replace(SIZE, inroutes=400), seed=3))
     inbound = KINDS["inbound_route"]
@@ -76,7 +77,7 @@ def test_the_wakeup_query_goes_out_while_another_kind_decodes(
             call = pbx.call
 
             async def held(endpoint: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-                if endpoint == "extension/query":
+                if endpoint == "extensionlist/query":
                     await numbers_in.wait()
                 return await call(endpoint, *args, **kwargs)
 
@@ -105,7 +106,8 @@ def test_answered_is_called_once_every_answer_is_in(monkeypatch: pytest.MonkeyPa
 
     asyncio.run(run())
     calls = [e for e in events if e.startswith("answered")]
-    assert calls == ["answered after 8 calls"]  # login, six kinds, wake-ups: all answered
+    # login, six kinds (the extensions listed, then asked for in one slice of 400), wake-ups
+    assert calls == ["answered after 9 calls"]
     assert "decode" in events[events.index(calls[0]) :]  # the last answers decode after
 
 
@@ -182,6 +184,7 @@ def _answers(body_for: dict[str, Any]) -> Any:
 
 
 EMPTY = {
+    "extensionlist/query": {"status": "Success", "extlist": [{"extnumber": "1000"}]},
     "extension/query": {"status": "Success", "extinfos": [{"extnumber": "1000"}]},
     "siptrunk/query": {"status": "Success", "trunks": []},
     "inroute/query": {"status": "Success", "inroutes": []},
@@ -240,3 +243,45 @@ def test_a_key_the_manual_says_is_always_answered_must_be_there() -> None:
         **{"queue/query": {"status": "Success", "queues": [{**queue, "idannouncement": ""}]}}
     )
     assert ("6700",) in live.objects["queue"]
+
+
+def _slices(listed: list[str], extra: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """A PBX listing these extensions, and answering each slice with what it asks for
+    (and, for a slice holding a key of `extra`, those extensions too)."""
+
+    def answer(request: Any) -> dict[str, Any]:
+        asked = json.loads(request.content)["extid"].split(",")
+        more = [n for key, numbers in (extra or {}).items() if key in asked for n in numbers]
+        return {"status": "Success", "extinfos": [{"extnumber": n} for n in asked + more]}
+
+    return {
+        "extensionlist/query": {"status": "Success", "extlist": [{"extnumber": n} for n in listed]},
+        "extension/query": answer,
+        "wakeupcall/query": lambda request: {
+            "status": "Success",
+            "wakeups": [
+                {"extid": n, "wakeup": []} for n in json.loads(request.content)["extid"].split(",")
+            ],
+        },
+    }
+
+
+def test_an_extension_answered_by_two_slices_is_an_error_naming_it() -> None:
+    numbers = [str(1000 + i) for i in range(600)]
+    live = _read(**_slices(numbers))
+    assert len(live.objects["extension"]) == 600
+    # The PBX lists 1000 twice: the first and the second slice both answer it.
+    with pytest.raises(LiveReadError, match=r"more than once \(extensions\[number=1000\]\)"):
+        _read(**_slices([*numbers, "1000"]))
+
+
+def test_a_slice_answering_an_extension_it_did_not_ask_for_is_refused() -> None:
+    numbers = [str(1000 + i) for i in range(600)]
+    with pytest.raises(PbxError, match="the answer holds 1000, which were not asked for"):
+        _read(**_slices(numbers, extra={"1599": ["1000"]}))
+
+
+def test_a_listed_extension_without_a_number_stops_the_read() -> None:
+    answers = {"extensionlist/query": {"status": "Success", "extlist": [{"username": "x"}]}}
+    with pytest.raises(LiveReadError, match="extensionlist/query: the PBX listed an extension"):
+        _read(**answers)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -297,6 +299,107 @@ def test_binary_junk(tmp_path: Path) -> None:
 def test_very_deep_nesting(tmp_path: Path) -> None:
     message = only_error(tmp_path, "version: 1\nextensions: " + "[" * 5000 + "]" * 5000 + "\n")
     assert "nest" in message
+
+
+def test_nesting_30000_deep_is_refused_not_a_crash(tmp_path: Path) -> None:
+    """libyaml's composer recursed in C: `[` 30,000 deep (60 KB) ended the process with a
+    segfault (exit 139). The depth is counted as the parser's events arrive. In a
+    subprocess, so that a crash fails this test and not the whole run."""
+    path = write(tmp_path, "version: 1\nextensions: " + "[" * 30_000 + "]" * 30_000 + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pbxconf", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == f"{path}:2:53: nested deeper than 40 levels"
+
+
+def test_an_integer_python_cannot_read_is_a_manifest_error(tmp_path: Path) -> None:
+    """Python refuses to read an integer of more than 4,300 digits: it was a traceback."""
+    text = "version: 1\nextensions:\n  - number: 1000\n    ring_timeout: " + "9" * 5000 + "\n"
+    assert only_error(tmp_path, text) == (
+        "pbx.yaml:4:19: a number of more than 4300 digits; quote it if it is text"
+    )
+    quoted = text.replace("9" * 5000, '"' + "9" * 5000 + '"')
+    assert "pbx.yaml:4:19: extensions[number=1000].ring_timeout:" in only_error(tmp_path, quoted)
+
+
+@pytest.mark.parametrize("text", ["", "# nothing\n", "~\n", "null\n", "---\n", "--- ~\n...\n"])
+def test_a_file_with_no_manifest_is_one_error(tmp_path: Path, text: str) -> None:
+    """`~` validated as a manifest of no objects, where an empty file was an error."""
+    assert only_error(tmp_path, text) == (
+        "pbx.yaml:1:1: the file is empty; a manifest starts with `version: 1`"
+    )
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("version: 1\nx: !!float abc\n", "pbx.yaml:2:4: 'abc' is not a value of the tag "),
+        ("version: 1\nx: !!bool maybe\n", "pbx.yaml:2:4: 'maybe' is not a value of the tag "),
+        ("version: 1\nx: &a [1, *a]\n", "pbx.yaml:2:11: the alias *a is inside the node it "),
+        ("version: 1\nx: *a\n", "pbx.yaml:2:4: YAML syntax: found undefined alias"),
+        ("version: 1\n---\nversion: 1\n", "pbx.yaml:2:1: YAML syntax: but found another doc"),
+        ("version: 1\nx: <<\n", "pbx.yaml:2:4: values tagged tag:yaml.org,2002:merge are "),
+    ],
+)
+def test_yaml_that_is_no_manifest_value(tmp_path: Path, text: str, expected: str) -> None:
+    assert only_error(tmp_path, text).startswith(expected)
+
+
+def test_yaml_values_as_yaml_1_2_reads_them(tmp_path: Path) -> None:
+    from pbxconf.manifest.yaml import load
+
+    text = (
+        "a: yes\nb: 10:30\nc: 0o17\nd: 2020-01-01\ne: 1.5\nf: -.inf\ng: ~\nh:\n"
+        "i: !!str 5\nj: '5'\nk: !!int '7'\nl: 012\nm: +5\nn: true\no: 1_000\np: -0\n"
+        "q: &d {x: 1, y: 2}\nr: {y: 3, <<: *d}\ns: [*d]\n"
+    )
+    assert load(text, max_depth=40, max_nodes=1000) == {
+        "a": "yes",
+        "b": "10:30",
+        "c": "0o17",
+        "d": "2020-01-01",
+        "e": 1.5,
+        "f": float("-inf"),
+        "g": None,
+        "h": None,
+        "i": "5",
+        "j": "5",
+        "k": 7,
+        "l": "012",
+        "m": "+5",
+        "n": True,
+        "o": "1_000",
+        "p": 0,
+        "q": {"x": 1, "y": 2},
+        "r": {"y": 3, "x": 1},
+        "s": [{"x": 1, "y": 2}],
+    }
+
+
+def test_the_limits_are_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PBX's manifests may be split over many files (a large export is): each file is
+    held to the limits, not the run. Here a file may hold 400 values."""
+    from pbxconf.manifest import loader
+
+    monkeypatch.setattr(loader, "MAX_NODES", 400)
+    extensions = "".join(f"  - {{number: {n}, name: x}}\n" for n in range(1000, 1060))
+    write(tmp_path, "version: 1\nextensions:\n" + extensions, "a.yaml")
+    more = extensions.replace("number: 1", "number: 2")
+    write(tmp_path, "version: 1\nextensions:\n" + more, "b.yaml")
+    desired = manifest.load([tmp_path], env={})  # 2 x 300 values: each file is within
+    assert len(desired.state.objects["extension"]) == 120
+    write(tmp_path, "version: 1\nextensions:\n" + extensions + more, "b.yaml")
+    with pytest.raises(manifest.ManifestErrors) as caught:
+        manifest.load([tmp_path / "b.yaml"], env={})
+    assert str(caught.value).endswith(
+        "b.yaml:1:1: the document expands to more than 400 values (aliases?); refused"
+    )
 
 
 def test_alias_bomb(tmp_path: Path) -> None:

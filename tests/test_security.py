@@ -149,7 +149,7 @@ def test_any_json_answer_is_a_clear_error(body: Any) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records=RECORDS)
 def test_wrongly_typed_records_are_a_clear_error(records: list[dict[str, Any]]) -> None:
-    keys = ("extinfos", "trunks", "inroutes", "outroutes", "ivr", "queues", "wakeups")
+    keys = ("extlist", "extinfos", "trunks", "inroutes", "outroutes", "ivr", "queues", "wakeups")
     body = {"status": "Success", **{k: records for k in keys}}
     try:
         _read(body)
@@ -157,7 +157,7 @@ def test_wrongly_typed_records_are_a_clear_error(records: list[dict[str, Any]]) 
         assert str(err)
 
 
-LIST_KEYS = ("extinfos", "trunks", "inroutes", "outroutes", "ivr", "queues", "wakeups")
+LIST_KEYS = ("extlist", "extinfos", "trunks", "inroutes", "outroutes", "ivr", "queues", "wakeups")
 
 
 @pytest.mark.parametrize(
@@ -191,6 +191,7 @@ def test_a_live_record_pbxconf_cannot_read_is_reported_without_its_secrets(
 def test_a_value_outside_the_type_is_kept_as_the_pbx_has_it_and_never_echoed() -> None:
     record = {"vmsecret": "12ab-SECRET", "extnumber": "1000"}
     body = {"status": "Success", **{k: [] for k in LIST_KEYS}, "extinfos": [record]}
+    body["extlist"] = [{"extnumber": "1000"}]
     live = _read(body)
     assert live.objects["extension"][("1000",)].voicemail.pin == "12ab-SECRET"
 

@@ -51,6 +51,7 @@ from pbxconf.api.errors import (
     WriteOutcomeUnknown,
     api_error_for,
 )
+from pbxconf.api.pacing import WritePacing
 from pbxconf.digest import md5_hex
 from pbxconf.redact import MaskSecrets, mask, without_userinfo
 
@@ -69,9 +70,6 @@ BACKLOG_CHUNK = 32 * 1024
 
 # A proxy's "bad gateway" pages: the PBX behind it may or may not have had the request.
 GATEWAY_STATUSES = (502, 503, 504)
-
-# The most the client widens its write spacing to after errno 10025 (seconds).
-MAX_WRITE_INTERVAL = 5.0
 
 for _name in ("httpx", "httpcore"):
     logging.getLogger(_name).addFilter(MaskSecrets())
@@ -154,7 +152,7 @@ class PbxClient:
         self._token_time = 0.0
         self._auth_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
-        self._last_write = -1e18
+        self._pacing = WritePacing(self.settings, clock, sleep)
         self._reads = asyncio.Semaphore(self.settings.read_concurrency)
         # Successful logins: a new one means a new session, and with it the PBX's report
         # registration made anew (reports sent in between may be lost).
@@ -312,9 +310,7 @@ class PbxClient:
             except (TooFrequent, ServiceUnavailable) as err:
                 busy_tries += 1
                 if isinstance(err, TooFrequent):
-                    # The PBX paces writes more slowly than we do: learn it, a bounded amount.
-                    widened = max(self.settings.write_interval * 1.25, 0.05)
-                    self.settings.write_interval = min(widened, MAX_WRITE_INTERVAL)
+                    self._pacing.refused()  # the PBX applies writes more slowly: learn it
                 bound = (
                     self.settings.busy_retries
                     if isinstance(err, TooFrequent)
@@ -328,6 +324,8 @@ class PbxClient:
                         f"tried {busy_tries} times over {waited:.1f} s",
                     ) from None
                 delay = self._backoff(busy_tries)
+                if isinstance(err, TooFrequent) and busy_tries == 1:
+                    delay = 0.0  # a first 10025 waits its (wider) turn only: see pacing.py
                 log.debug("%s: errno %s, retry %d in %.2fs", endpoint, err.errno, busy_tries, delay)
                 await self._sleep(delay)
 
@@ -337,14 +335,11 @@ class PbxClient:
         return step / 2 + step / 2 * self._jitter()
 
     async def _paced_write(self, endpoint: str, body: WireRecord, token: str) -> WireRecord:
-        # Writes are spaced from the start of one to the start of the next: the PBX sees
-        # them arrive `write_interval` apart, and a slow link does not add to the spacing.
-        async with self._write_lock:
-            wait = self._last_write + self.settings.write_interval - self._clock()
-            if wait > 0:
-                await self._sleep(wait)
-            self._last_write = self._clock()
-            return await self._post(endpoint, body, token=token, resend_safe=False)
+        async with self._write_lock:  # one write at a time, spaced (see pacing.py)
+            await self._pacing.wait_turn()
+            answer = await self._post(endpoint, body, token=token, resend_safe=False)
+            self._pacing.accepted()
+            return answer
 
     async def _post(
         self,

@@ -16,7 +16,10 @@ Exit codes (every command):
 from __future__ import annotations
 
 import importlib
+import logging
+import os
 import sys
+import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -45,6 +48,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
 }
 DETAILED = "--detailed-exitcode"
+
+# httpx imports its own command line (click, rich and pygments: 40 to 60 ms) whenever it is
+# imported; pbxconf never runs it. A None in sys.modules makes that import fail, and httpx
+# then goes without (it guards the import for installs without its CLI's extras).
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def run_main(main: Coroutine[Any, Any, T]) -> T:
@@ -173,3 +181,24 @@ def main(ctx: click.Context, verbose: int, quiet: bool, no_color: bool) -> None:
 
     ctx.obj = Output(verbose, quiet, no_color)  # each command adds its own and configures
     bulk.freeze_after_phases()  # a command's objects live until it exits
+
+
+def run() -> None:
+    """The `pbxconf` command: `main`, then the process ends without freeing what the
+    command built. Python's own exit frees every object one by one (45 ms after a plan of
+    a 2,000-extension PBX) though the memory goes back to the system at once anyway.
+    Output is flushed first; a command that leaves threads running (`sim serve` stopped
+    early) ends the usual way, as does one that fails with a traceback."""
+    try:
+        main()
+    except SystemExit as stop:
+        code = stop.code
+        if not isinstance(code, int | None) or threading.active_count() > 1:
+            raise
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:  # a closed pipe: Python's exit reports it as it always has
+            raise stop from None
+        logging.shutdown()
+        os._exit(code or 0)

@@ -12,7 +12,7 @@ from pbxconf.cli import PbxconfCommand, run_main
 from pbxconf.cli.options import connection_options
 from pbxconf.connect import Connection, open_pbx
 from pbxconf.errors import UsageError
-from pbxconf.export import SECRET_MODES, export_state
+from pbxconf.export import SECRET_MODES, export_state, superseded
 from pbxconf.files import cannot_write, write_whole
 from pbxconf.kinds import KINDS
 from pbxconf.live import read_live
@@ -67,6 +67,9 @@ def export(conn: Connection, output: Path | None, split: bool, kinds: str, secre
             from pbxconf.schema import manifest_schema_text
 
             write_whole(output / "pbxconf.schema.json", manifest_schema_text())
+        for stale in superseded(output, result) if split else []:
+            stale.unlink()  # the same objects, now in files of other names
+            click.echo(f"Removed {stale}: its objects are in the files written now.", err=True)
         counts = ", ".join(f"{n} {noun(section, n)}" for section, n in result.counts.items())
         click.echo(f"Exported {counts} to {output}.", err=True)
     if secrets == "inline":

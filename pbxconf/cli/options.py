@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from pbxconf.connect import Connection
 from pbxconf.errors import UsageError
 
 if TYPE_CHECKING:
@@ -62,6 +61,9 @@ def connection_options(command: F) -> F:
     )
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Imported when a command runs: `validate` and `--help` need no HTTP client.
+        from pbxconf.connect import Connection
+
         kwargs["conn"] = Connection(
             url=kwargs.pop("url"),
             username=kwargs.pop("username"),

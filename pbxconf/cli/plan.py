@@ -20,7 +20,6 @@ from pbxconf.errors import PbxconfError, UsageError
 from pbxconf.files import cannot_write, write_whole
 from pbxconf.manifest import ManifestErrors
 from pbxconf.plan import Plan, PlanOptions
-from pbxconf.saved_plan import saved_plan
 from pbxconf.session import plan_and_log_out
 from pbxconf.state import State
 
@@ -115,6 +114,8 @@ def plan(
     if result.errors:
         raise click.ClickException("the plan has errors; nothing can be applied")
     if out is not None:
+        from pbxconf.saved_plan import saved_plan  # its models, only for a plan to save
+
         paths = [str(p) for p in manifests.paths]
         data = saved_plan(result, desired, paths, options, target, device)
         write_whole(out, json.dumps(data, indent=1, sort_keys=True) + "\n")

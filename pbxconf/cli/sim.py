@@ -35,7 +35,7 @@ def sim() -> None:
 @sim.command("serve")
 @click.option(
     "--generate",
-    type=click.Choice(["S", "M", "L", "manual"]),
+    type=click.Choice(["S", "M", "L", "XL", "manual"]),
     help="Start from a generated PBX of this size instead of the factory one (see README, "
     "Performance); `manual`: the factory PBX with the manual's own example answers.",
 )

@@ -178,11 +178,15 @@ class Kind:
     # The PBX's ConfigChange reports about this kind: their `type`, and the report key
     # that names the object. None: the PBX does not report changes to it.
     reported_as: ClassVar[tuple[str, str] | None] = None
+    # Fields whose desired value is compared as something else (`comparable`).
+    compared_as: ClassVar[frozenset[str]] = frozenset()
 
     wire: tuple[Wire, ...] = field(init=False, repr=False)
     _adapter: TypeAdapter[Any] = field(init=False, repr=False)
     _spellings: list[tuple[Wire, tuple[str, ...]]] = field(init=False, repr=False)
     _layouts: dict[tuple[Any, ...], _Layout] = field(init=False, repr=False)
+    _identity_keys: dict[tuple[Any, ...], tuple[Any, ...]] = field(init=False, repr=False)
+    _tags: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.wire = wire_table(self.model)
@@ -192,10 +196,14 @@ class Kind:
             (wire, tuple(n.lower() for n in (wire.name, *wire.read))) for wire in self.wire
         ]
         self._layouts = {}
+        self._identity_keys = {}
+        self._tags = self._variant_tags()
 
     # ---- identity ----------------------------------------------------------------------
 
     def key_of(self, obj: Any) -> Key:
+        if len(self.key_fields) == 1:  # most kinds: one field, no generator
+            return (str(getattr(obj, self.key_fields[0])),)
         return tuple(str(getattr(obj, f)) for f in self.key_fields)
 
     def key_text(self, key: Key) -> str:
@@ -215,6 +223,9 @@ class Kind:
 
     def variant_tags(self) -> tuple[str, ...]:
         """The values of a union model's discriminator (a trunk's `type`), or ()."""
+        return self._tags
+
+    def _variant_tags(self) -> tuple[str, ...]:
         tag = next((m.discriminator for m in getattr(self.model, "__metadata__", ())), None)
         members = getattr(getattr(self.model, "__origin__", None), "__args__", ())
         if not isinstance(tag, str):
@@ -348,15 +359,31 @@ class Kind:
     def identity_of(self, record: WireRecord) -> Key | None:
         """A record's identity, read with every spelling the manual gives its key fields;
         None where the record lacks one."""
-        lowered = {str(k).lower(): v for k, v in record.items()}
         parts = []
-        for field_name in self.key_fields:
-            names = next(names for wire, names in self._spellings if wire.field == field_name)
-            value = next((lowered[n] for n in names if n in lowered), None)
+        for key in self._identity_layout(record):
+            value = None if key is None else record[key]
             if value is None or isinstance(value, (dict, list)):
                 return None
-            parts.append(str(value))
+            parts.append(value if type(value) is str else str(value))
         return tuple(parts)
+
+    def _identity_layout(self, record: WireRecord) -> tuple[Any, ...]:
+        """Which key of the record holds each identity field (None: none does), matched
+        without regard to case, the last of keys that differ only in case. Worked out once
+        per set of keys, as `_layout` is."""
+        keys = tuple(record)
+        layout = self._identity_keys.get(keys)
+        if layout is None:
+            present = {str(k).lower(): k for k in keys}
+            found = []
+            for field_name in self.key_fields:
+                names = next(n for wire, n in self._spellings if wire.field == field_name)
+                found.append(next((present[n] for n in names if n in present), None))
+            layout = tuple(found)
+            if len(self._identity_keys) >= 64:  # answers whose records differ: bounded
+                self._identity_keys.clear()
+            self._identity_keys[keys] = layout
+        return layout
 
     def wire_id(self, record: WireRecord) -> str | None:
         """The PBX's own id of a live object, where its writes need it (`id_key`): a
@@ -428,7 +455,8 @@ class Kind:
         return data
 
     def comparable(self, field: str, value: Any) -> Any:
-        """A desired value as the PBX will read it back (e.g. a password as its md5)."""
+        """A desired value as the PBX will read it back (e.g. a password as its md5), for
+        the fields in `compared_as`."""
         return value
 
 
@@ -483,10 +511,16 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """{"voicemail": {"pin": "1"}} -> {"voicemail.pin": "1"}; lists stay whole."""
     out: dict[str, Any] = {}
     for key, value in data.items():
-        # Groups are plain dicts (model dumps): `isinstance(_, dict)`, not the far slower
-        # check against Mapping, since this runs for every field of every object planned.
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{prefix}{key}."))
+        # Groups are plain dicts (model dumps), one level deep: the class, not the far
+        # slower check against Mapping, and the group's fields here, not in a call, since
+        # this runs for every field of every object planned.
+        if value.__class__ is dict:
+            group = f"{prefix}{key}."
+            for inner, item in value.items():
+                if item.__class__ is dict:
+                    out.update(flatten(item, f"{group}{inner}."))
+                else:
+                    out[group + inner] = item
         else:
             out[prefix + key] = value
     return out

@@ -5,6 +5,10 @@ list), or for one. What differs is data: the request key that names identities, 
 for all of them, where the records come in the answer. Wake-up calls also differ in
 shape: they are asked for by extension number, after the extensions are read, and come
 back grouped by extension; some firmware answers a list query for one extension only.
+Extensions are listed first (a cheap query of small records) and then asked for a slice
+at a time: each of a large PBX's extensions lists every outbound route it is not in, so
+one answer for all of them grows past what a client should hold (134 MB at 10,000
+extensions and 1,500 routes), and slices are decoded while the next ones arrive.
 """
 
 from __future__ import annotations
@@ -31,6 +35,17 @@ class Grouped:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """A query that lists a kind's identities cheaply (`extensionlist/query`: number,
+    status, type, name; manual line ~880): the kind's own query then asks for them
+    `Query.batch` at a time."""
+
+    endpoint: str
+    # The answer keys the list may come under, the manual's spelling first.
+    answer: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Query:
     endpoint: str
     # The request key naming identities (a comma list), e.g. `extid`, `trunkname`.
@@ -41,8 +56,11 @@ class Query:
     answer: tuple[str, ...]
     # A kind whose identities this query takes (wake-ups are asked for by extension).
     after: str | None = None
-    # Identities per query, when they come from `after` (0: all in one query).
+    # Identities per query, when they come from `after` or `listed_by` (0: all in one).
     batch: int = 0
+    # Where the identities come from when every object is read: listed first, then asked
+    # for `batch` at a time (None: one query asks for all).
+    listed_by: Listing | None = None
     # Ask one identity at a time when a list query fails, or answers for fewer identities
     # than were asked (older firmware answers a wake-up list query for the first only).
     one_by_one_fallback: bool = False

@@ -1,8 +1,9 @@
 """YAML manifests -> the desired State.
 
 loader.py     reading files into objects: ${ENV}, validation, references, every error
-yaml.py       YAML -> dicts and lists that remember positions; hostile input refused
-positions.py  where a key, value or item was, and following an error's location
+yaml.py       YAML -> dicts and lists, from libyaml's events; hostile input refused
+positions.py  where a key, value or item was (worked out for errors only), following an
+              error's location
 messages.py   what an error says it found, and which field a person meant
 errors.py     Position, ManifestError, ManifestErrors
 settings.py   the `settings:` block

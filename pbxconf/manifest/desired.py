@@ -3,13 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pbxconf.kinds import KINDS, Key, Kind
 from pbxconf.kinds.base import declared, values_getter
 from pbxconf.manifest.errors import Position
 from pbxconf.manifest.settings import Settings
 from pbxconf.state import State
+
+if TYPE_CHECKING:
+    from pbxconf.manifest.positions import Document
+
+
+class ObjectPositions:
+    """Where each object was declared, (kind, key) -> Position: worked out only when a
+    message names one (a plan that cannot create an object, a duplicate declaration)."""
+
+    def __init__(self) -> None:
+        self._at: dict[tuple[str, Key], tuple[Document, str, int]] = {}
+
+    def add(self, object_id: tuple[str, Key], doc: Document, section: str, index: int) -> None:
+        self._at[object_id] = (doc, section, index)
+
+    def get(self, object_id: tuple[str, Key]) -> Position | None:
+        at = self._at.get(object_id)
+        return None if at is None else at[0].item_at(at[1], at[2])
+
+    def __getitem__(self, object_id: tuple[str, Key]) -> Position:
+        doc, section, index = self._at[object_id]
+        return doc.item_at(section, index)
+
+    def __contains__(self, object_id: object) -> bool:
+        return object_id in self._at
+
+    def __len__(self) -> int:
+        return len(self._at)
 
 
 @dataclass
@@ -18,7 +46,7 @@ class Desired:
     settings: Settings = field(default_factory=lambda: Settings())
     # kind -> identity keys that exist on the PBX only (checked by plan).
     external: dict[str, set[Key]] = field(default_factory=dict)
-    positions: dict[tuple[str, Key], Position] = field(default_factory=dict)
+    positions: ObjectPositions = field(default_factory=ObjectPositions)
     renames: dict[tuple[str, Key], Key] = field(default_factory=dict)  # new key -> old key
     protected: set[tuple[str, Key]] = field(default_factory=set)
     # Every file read, with the sha256 of its bytes (saved plans pin them).
@@ -41,20 +69,44 @@ class Desired:
         return cached
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredView:
     """A desired object's declared fields, flattened (`voicemail.pin`); the values the PBX
     will read back for them (`wanted`: e.g. a password as its md5); and a getter that
-    reads those fields off a live object in one C call, for the usual equal case."""
+    reads those fields off a live object in one C call, for the usual equal case.
+
+    Kept as tuples, the names shared by every object that declares the same fields: a
+    plan holds one view per declared object (28,000 at 10,000 extensions), and two dicts
+    each were 2.7 KB of every object."""
 
     obj: Any
-    fields: dict[str, Any]
-    wanted: dict[str, Any]
+    names: tuple[str, ...]
+    values: tuple[Any, ...]  # as compared (`wanted`)
+    declared_values: tuple[Any, ...]  # as declared (`fields`); often `values` itself
     getter: Any
-    values: tuple[Any, ...]
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return dict(zip(self.names, self.declared_values, strict=True))
+
+    @property
+    def wanted(self) -> dict[str, Any]:
+        return dict(zip(self.names, self.values, strict=True))
 
     @classmethod
     def of(cls, kind: Kind, obj: Any) -> DesiredView:
         fields = declared(obj)
-        wanted = {f: kind.comparable(f, v) for f, v in fields.items()}
-        return cls(obj, fields, wanted, values_getter(tuple(wanted)), tuple(wanted.values()))
+        names = _shared(tuple(fields))
+        declared_values = tuple(fields.values())
+        values = declared_values
+        if not kind.compared_as.isdisjoint(fields):
+            values = tuple(kind.comparable(f, v) for f, v in fields.items())
+        return cls(obj, names, values, declared_values, values_getter(names))
+
+
+# Field names by their tuple: objects that declare the same fields share one tuple.
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
+    return _NAMES.setdefault(names, names)

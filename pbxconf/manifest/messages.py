@@ -9,11 +9,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from pbxconf.kinds import Kind
-from pbxconf.manifest.yaml import PosMap, PosSeq
 
 
 def item_label(kind: Kind, item: Any, section: str, index: int) -> str:
-    if isinstance(item, PosMap) and all(f in item for f in kind.key_fields):
+    if isinstance(item, dict) and all(f in item for f in kind.key_fields):
         return kind.label(tuple(str(item[f]) for f in kind.key_fields))
     return f"{section}[{index}]"
 
@@ -21,9 +20,9 @@ def item_label(kind: Kind, item: Any, section: str, index: int) -> str:
 def what(value: Any) -> str:
     if value is None:
         return "nothing"
-    if isinstance(value, PosMap):
+    if isinstance(value, dict):
         return "a mapping"
-    if isinstance(value, PosSeq):
+    if isinstance(value, list):
         return "a list"
     if isinstance(value, bool):
         return f"the boolean {value}"

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from pbxconf.bulk import collector_paused
 from pbxconf.kinds import KINDS, Key, Kind
 from pbxconf.kinds.base import answered, full
@@ -146,6 +144,8 @@ class _Planner:
         current = {f: have.get(f) for f in wanted}
         if current == wanted:
             return []  # e.g. lists of groups (trunk DODs), which only a dump compares
+        from deepdiff import DeepDiff  # 20 ms to import, and a plan with no change needs none
+
         diff = DeepDiff(current, wanted, ignore_order=False)
         if not diff:
             return []

@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 READS = (
+    "extensionlist/query",
     "extension/query",
     "siptrunk/query",
     "inroute/query",

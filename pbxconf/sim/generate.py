@@ -1,7 +1,8 @@
 """Generated PBXes for benchmarks and tests: wire-shaped state, reproducible from a seed.
 
 Sizes (extensions, trunks, inbound routes, outbound routes, IVRs, queues, wake-up calls):
-S is the factory PBX; M is 500/50/300/100/20/20/500; L is 2,000/200/1,000/300/100/100/2,000.
+S is the factory PBX; M is 500/50/300/100/20/20/500; L is 2,000/200/1,000/300/100/100/2,000;
+XL, five times L, is 10,000/1,000/5,000/1,500/500/500/10,000 (about 28,500 objects).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SIZES = {
     "S": Size(20, 0, 0, 0, 1, 1, 0),
     "M": Size(500, 50, 300, 100, 20, 20, 500),
     "L": Size(2000, 200, 1000, 300, 100, 100, 2000),
+    "XL": Size(10000, 1000, 5000, 1500, 500, 500, 10000),
 }
 FIRST_NAMES = ("Ann", "Bob", "Chen", "Dana", "Eve", "Femi", "Gita", "Hugo", "Ines", "Jon")
 TIMES = [f"{h:02d}:{m:02d}" for h in range(5, 10) for m in (0, 15, 30, 45)]
@@ -46,10 +48,11 @@ def generate(size: Size, seed: int = 0) -> PbxState:
         record["ringtimeout"] = rng.choice(["15", "30", "60"])
         record["dnd"] = rng.choice(["on", "off", "off", "off"])
         state.extensions[number] = record
-    ivrs = [str(6500 + i) for i in range(size.ivrs)]
+    ivr_base, queue_base = _number_bases(size)
+    ivrs = [str(ivr_base + i) for i in range(size.ivrs)]
     for number in ivrs:
         state.ivrs[number] = default_ivr(number) | {"ivrname": f"menu-{number}"}
-    queues = [str(6700 + i) for i in range(size.queues)]
+    queues = [str(queue_base + i) for i in range(size.queues)]
     for number in queues:
         agents = rng.sample(extensions, min(5, len(extensions)))
         state.queues[number] = default_queue(number) | {
@@ -123,3 +126,13 @@ def generate(size: Size, seed: int = 0) -> PbxState:
         )
     state.next_ids["wakeups"] = wakeup_id
     return state
+
+
+def _number_bases(size: Size) -> tuple[int, int]:
+    """The first IVR and queue numbers: 6500 and 6700, as on a factory PBX, unless the
+    extensions or the IVRs would reach them; then above the extensions (20000 and 21000
+    for XL), as a PBX's numbering plan keeps them apart."""
+    if 1000 + size.extensions <= 6500 and size.ivrs <= 200:
+        return 6500, 6700
+    ivr = 2 * 10 ** (len(str(1000 + size.extensions)) - 1)
+    return ivr, ivr + 10 ** len(str(size.ivrs))

@@ -8,10 +8,11 @@ spelling.py. A handler of a write returns the ConfigChange events it caused unde
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from pbxconf.sim import spelling
-from pbxconf.sim.state import SimFailure
+from pbxconf.sim.state import SimFailure, split_list
 
 if TYPE_CHECKING:
     from pbxconf.sim.app import Simulator
@@ -44,8 +45,9 @@ def extensionlist_query(sim: Simulator, body: Record) -> Record:
 
 
 def extension_query(sim: Simulator, body: Record) -> Record:
-    chosen = sim.state.routes_by_extension()
-    others = UnselectedRoutes([r["name"] for r in sim.state.outroutes.values()])
+    chosen, others = _route_lists(
+        tuple((r["name"], r.get("extensions") or "") for r in sim.state.outroutes.values())
+    )
     records = []
     for rec in sim.state.query_extensions(_optional_list(body, "extid")):
         mine = chosen.get(rec["extnumber"], [])
@@ -53,6 +55,20 @@ def extension_query(sim: Simulator, body: Record) -> Record:
         rec["unselectoutroute"] = others.without(mine)
         records.append(spelling.extension(rec, sim.settings.spelling))
     return {"extinfos": records}
+
+
+@functools.lru_cache(maxsize=2)
+def _route_lists(
+    routes: tuple[tuple[str, str], ...],
+) -> tuple[dict[str, list[str]], UnselectedRoutes]:
+    """Each extension's outbound routes (`selectoutroute`), and every route's name for
+    `unselectoutroute`, for routes as they are (name, extensions): worked out once for
+    the slices of one read, not once per query (1,500 routes list 30,000 extensions)."""
+    chosen: dict[str, list[str]] = {}
+    for name, extensions in routes:
+        for ext in split_list(extensions):
+            chosen.setdefault(ext, []).append(name)
+    return chosen, UnselectedRoutes([name for name, _ in routes])
 
 
 class UnselectedRoutes:
