@@ -81,10 +81,11 @@ class PbxconfCommand(click.Command):
 
         above = ctx.find_object(output.Output) or output.Output()
         try:
+            # Popped whatever was said before the subcommand: what is left is the command's.
+            verbose, quiet = ctx.params.pop("verbose"), ctx.params.pop("quiet")
+            no_color = ctx.params.pop("no_color")
             output.configure(
-                above.verbose + ctx.params.pop("verbose"),
-                above.quiet or ctx.params.pop("quiet"),
-                above.no_color or ctx.params.pop("no_color"),
+                above.verbose + verbose, above.quiet or quiet, above.no_color or no_color
             )
             return super().invoke(ctx)
         except UsageError as err:
