@@ -268,6 +268,10 @@ def _member(
                 "give `username` or `username_env`, not both",
             )
         )
+    if pick("insecure") and pick("ca_bundle"):
+        errors.append(
+            ManifestError(at, where, "`insecure` and `ca_bundle` contradict each other: give one")
+        )
     labels = {**defaults.labels, **entry.labels}
     variables = {**defaults.variables, **entry.variables}
     username_env = entry.username_env or (None if entry.username else defaults.username_env)
@@ -447,6 +451,16 @@ def _order(error: ManifestError) -> tuple[int, int]:
 
 def _one(position: Position | None, message: str) -> InventoryErrors:
     return InventoryErrors([ManifestError(position, "", message)])
+
+
+def inventory_schema() -> dict[str, Any]:
+    """The inventory's JSON Schema, for editors (`schemas/inventory.schema.json`)."""
+    schema = InventoryModel.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://pbxconf.invalid/schemas/inventory.schema.json",
+        **schema,
+    }
 
 
 def label_text(labels: dict[str, str]) -> str:
