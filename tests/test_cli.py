@@ -300,3 +300,9 @@ def test_a_url_with_the_api_path_says_so() -> None:
     )
     assert code == 2
     assert "holds the API's path: give the PBX's base URL (https://pbx.example.com)" in err
+
+
+def test_output_options_before_the_subcommand() -> None:
+    code, out, err = run("-q", "info", "--sim")
+    assert code == 0, err
+    assert "Serial number:   SIM0000000000001" in out

@@ -17,7 +17,11 @@ from pbxconf.cli import main
 from pbxconf.schema import manifest_schema_text
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
+# One PBX's manifests each; a fleet's example (with its pbxconf.yaml) is tested in
+# tests/fleet/.
+EXAMPLES = sorted(
+    p for p in (ROOT / "examples").iterdir() if p.is_dir() and not (p / "pbxconf.yaml").exists()
+)
 
 
 def write(tmp_path: Path, text: str, name: str = "pbx.yaml") -> Path:
@@ -363,6 +367,9 @@ def test_schema_command_check(tmp_path: Path) -> None:
     assert runner.invoke(main, ["schema", "--check", "-d", str(tmp_path)]).exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "apply-output.schema.json",
+        "fleet-output.schema.json",
+        "inventory.schema.json",
+        "pbxconf-overlay.schema.json",
         "pbxconf.schema.json",
         "plan-output.schema.json",
     ]

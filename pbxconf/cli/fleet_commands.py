@@ -42,6 +42,11 @@ def note(text: str) -> None:
         click.echo(text, err=True, nl=False)
 
 
+def on_terminal() -> bool:
+    """Asking needs a person at the keyboard: stdin."""
+    return sys.stdin.isatty()
+
+
 def no_pbx(run: FleetRun) -> bool:
     """A shard may hold none of the selected PBXes (more CI jobs than PBXes): said, and
     not an error."""
@@ -129,8 +134,7 @@ def apply_over_fleet(
         options.prune or options.force or options.targets or options.skip_unreachable
     ):
         raise UsageError("a saved plan carries its own --prune/--force/--target/--skip-unreachable")
-    interactive = sys.stdin.isatty()
-    if not (auto_approve or dry_run or interactive):
+    if not (auto_approve or dry_run or on_terminal()):
         raise UsageError(
             "not on a terminal, so nobody can confirm: review `pbxconf plan`, then run apply "
             "with --auto-approve"

@@ -35,7 +35,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from pbxconf.manifest.errors import ManifestError, ManifestErrors, Position
 from pbxconf.manifest.messages import did_you_mean, what
-from pbxconf.manifest.positions import item_pos, key_pos, locate, value_pos
+from pbxconf.manifest.positions import follow, item_pos, key_pos, locate, value_pos
 from pbxconf.manifest.yaml import PosMap, PosSeq, YamlRefused
 from pbxconf.manifest.yaml import load as load_yaml
 
@@ -328,7 +328,7 @@ def _check_unique(
                 errors.append(
                     ManifestError(
                         value_pos(name, items[i], field_name),
-                        f"pbxes[{i}].{field_name}",
+                        f"pbxes[name={member.name}].{field_name}",
                         f"{field_name} {getattr(member, field_name)!r} is given twice: also at "
                         f"{first}",
                     )
@@ -394,6 +394,9 @@ def _located(name: str, document: PosMap, err: ValidationError) -> list[Manifest
         if kind == "extra_forbidden":
             leaf = str(loc[-1])
             parent = str(loc[0]) if len(loc) > 1 else ""
+            holder = follow(document, loc[:-1])
+            if isinstance(holder, PosMap) and leaf in holder:
+                position = key_pos(name, holder, leaf)  # where the key is, not its value
             if leaf in ("password", "secret", "token"):
                 message = (
                     f"`{leaf}`: the inventory never holds a secret; name the environment "
@@ -451,16 +454,6 @@ def _order(error: ManifestError) -> tuple[int, int]:
 
 def _one(position: Position | None, message: str) -> InventoryErrors:
     return InventoryErrors([ManifestError(position, "", message)])
-
-
-def inventory_schema() -> dict[str, Any]:
-    """The inventory's JSON Schema, for editors (`schemas/inventory.schema.json`)."""
-    schema = InventoryModel.model_json_schema()
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://pbxconf.invalid/schemas/inventory.schema.json",
-        **schema,
-    }
 
 
 def label_text(labels: dict[str, str]) -> str:
