@@ -81,7 +81,8 @@ def plan_over_fleet(
     detailed: bool,
     out: Path | None,
 ) -> None:
-    from pbxconf.fleet.plan import run_plan
+    from pbxconf.fleet.plan import PlanJob, plan_fleet, progress_lines, write_plan_output
+    from pbxconf.fleet.runner import Spool
 
     if manifests.paths:
         raise UsageError("give manifest PATHS or --pbx, --select or --all, not both")
@@ -97,9 +98,19 @@ def plan_over_fleet(
     )
     if no_pbx(run):
         return
-    outcomes = run_main(
-        run_plan(run, options, fmt, out=out, echo=echo, note=note, colour=OUTPUT.colour())
-    )
+    save, colour = out is not None, OUTPUT.colour()
+    with Spool() as spool:
+        if fleet.processes > 1:
+            from pbxconf.fleet.processes import plan_in_processes
+
+            outcomes = plan_in_processes(
+                run, options, fmt, spool, processes=fleet.processes, save=save, colour=colour,
+                note=note,
+            )  # fmt: skip
+        else:
+            job = PlanJob(run, options, fmt, spool, save=save, colour=colour)
+            outcomes = run_main(plan_fleet(job, progress_lines(note, len(run.members))))
+        write_plan_output(echo, spool, run, outcomes, fmt, out)
     if out is not None:
         note(f"Saved the fleet's plan to {out}; run `pbxconf apply {out}` to apply it.\n")
     finish(outcomes, "plan", detailed)

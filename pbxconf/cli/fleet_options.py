@@ -32,15 +32,17 @@ class FleetArgs:
     parallel: int = DEFAULT_PARALLEL
     secrets_file: Path | None = None
     secrets_command: str | None = None
+    processes: int = 1
 
     @property
     def selected(self) -> bool:
         return self.selection is not None
 
 
-def fleet_options(*, secrets: bool = False) -> Callable[[F], F]:
+def fleet_options(*, secrets: bool = False, processes: bool = False) -> Callable[[F], F]:
     """`secrets`: also the secrets source options, for commands without manifests
-    (export, info), where the PBXes' credentials may come from."""
+    (export, info), where the PBXes' credentials may come from. `processes`: also
+    `--processes` (plan)."""
 
     def decorate(command: F) -> F:
         @click.option(
@@ -81,9 +83,18 @@ def fleet_options(*, secrets: bool = False) -> Callable[[F], F]:
         )
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            kwargs["fleet"] = _fleet_args(kwargs, secrets)
+            kwargs["fleet"] = _fleet_args(kwargs, secrets, processes)
             return command(*args, **kwargs)
 
+        if processes:
+            wrapper = click.option(
+                "--processes",
+                type=click.IntRange(1, 64),
+                default=1,
+                show_default=True,
+                help="With a fleet: plan in this many processes (a large fleet on a machine "
+                "with as many cores).",
+            )(wrapper)
         if secrets:
             wrapper = click.option(
                 "--secrets-command",
@@ -104,7 +115,7 @@ def fleet_options(*, secrets: bool = False) -> Callable[[F], F]:
     return decorate
 
 
-def _fleet_args(kwargs: dict[str, Any], secrets: bool) -> FleetArgs:
+def _fleet_args(kwargs: dict[str, Any], secrets: bool, processes: bool) -> FleetArgs:
     names = tuple(
         name.strip()
         for given in kwargs.pop("pbx_names")
@@ -118,6 +129,7 @@ def _fleet_args(kwargs: dict[str, Any], secrets: bool) -> FleetArgs:
     inventory = kwargs.pop("inventory")
     secrets_file = kwargs.pop("secrets_file", None) if secrets else None
     secrets_command = kwargs.pop("secrets_command", None) if secrets else None
+    workers = kwargs.pop("processes", 1) if processes else 1
     ways = [
         flag
         for flag, given in (("--pbx", names), ("--select", selectors), ("--all", everything))
@@ -127,7 +139,11 @@ def _fleet_args(kwargs: dict[str, Any], secrets: bool) -> FleetArgs:
         raise UsageError(f"give one of --pbx, --select or --all, not {' and '.join(ways)}")
     shard = Shard.parse(shard_text) if shard_text is not None else None
     if not ways:
-        for flag, given in (("--shard", shard is not None), ("--parallel", parallel is not None)):
+        for flag, given in (
+            ("--shard", shard is not None),
+            ("--parallel", parallel is not None),
+            ("--processes", workers > 1),
+        ):
             if given:
                 raise UsageError(f"{flag} goes with --all, --pbx NAME or --select LABEL=VALUE")
         return FleetArgs(
@@ -141,6 +157,7 @@ def _fleet_args(kwargs: dict[str, Any], secrets: bool) -> FleetArgs:
         parallel or DEFAULT_PARALLEL,
         secrets_file,
         secrets_command,
+        workers,
     )
 
 

@@ -79,7 +79,7 @@ def failure_in_document(fmt: str, target: str) -> Iterator[None]:
 @manifest_paths_or_fleet
 @connection_options
 @plan_options
-@fleet_options()
+@fleet_options(processes=True)
 @click.option(
     "--format",
     "fmt",

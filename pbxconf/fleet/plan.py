@@ -123,29 +123,23 @@ async def plan_fleet(job: PlanJob, progress: Any = None) -> list[Outcome]:
     return [found[i] for i in range(len(job.run.members))]
 
 
-async def run_plan(
-    run: FleetRun,
-    options: PlanOptions,
-    fmt: str,
-    *,
-    out: Path | None,
+def write_plan_output(
     echo: Echo,
-    note: Echo,
-    colour: bool = False,
-) -> list[Outcome]:
-    """Plan every PBX of the run and write the output (and the saved plan to `out`)."""
-    with Spool() as spool:
-        job = PlanJob(run, options, fmt, spool, save=out is not None, colour=colour)
-        outcomes = await plan_fleet(job, progress_lines(note, len(run.members)))
-        if fmt == "text":
-            write_text(echo, spool, run, outcomes, "plan")
-        elif fmt == "json":
-            write_json(echo, spool, run, outcomes, "plan", {"summary": plan_summary(run, outcomes)})
-        else:
-            write_markdown(echo, spool, run, outcomes)
-        if out is not None:
-            write_lines(out, _saved_lines(run, spool, outcomes))
-    return outcomes
+    spool: Spool,
+    run: FleetRun,
+    outcomes: list[Outcome],
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """Every PBX's plan and the table (text, JSON or Markdown), and the saved plan."""
+    if fmt == "text":
+        write_text(echo, spool, run, outcomes, "plan")
+    elif fmt == "json":
+        write_json(echo, spool, run, outcomes, "plan", {"summary": plan_summary(run, outcomes)})
+    else:
+        write_markdown(echo, spool, run, outcomes)
+    if out is not None:
+        write_lines(out, _saved_lines(run, spool, outcomes))
 
 
 def _saved_lines(run: FleetRun, spool: Spool, outcomes: list[Outcome]) -> Iterator[str]:

@@ -6,7 +6,7 @@ its failure is its job's outcome, the others go on. Jobs are started in the inve
 order; `stopped` (a rollout that has seen enough failures, a signal) ends the starting
 of new ones, and those never started are said to be.
 
-What each job prints is kept in a spool file, not in memory, and read back in the
+What each job prints is kept in a spool (spool.py), not in memory, and read back in the
 inventory's order when every job is done: a thousand PBXes' plans are never all held
 at once, and the output does not depend on which PBX answered first.
 """
@@ -14,12 +14,11 @@ at once, and the output does not depend on which PBX answered first.
 from __future__ import annotations
 
 import asyncio
-import tempfile
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import IO
 
 from pbxconf.fleet.inventory import Member
+from pbxconf.fleet.spool import Spool
 
 # The default of --parallel: enough PBXes in flight that the round trips overlap and one
 # machine's CPU, not the latency, sets the pace (see the README's fleet benchmark); few
@@ -69,43 +68,7 @@ RESULTS = (
 FAILED = frozenset({"failed", "refused"})
 
 
-class Spool:
-    """Texts by PBX index and channel (a format's output, a saved plan), kept in a
-    temporary file until they are read back in order."""
-
-    def __init__(self) -> None:
-        # Closed by close(), when the run's output has been read back.
-        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
-        self._where: dict[tuple[str, int], tuple[int, int]] = {}
-
-    def put(self, channel: str, index: int, text: str) -> None:
-        data = text.encode("utf-8")
-        self._file.seek(0, 2)
-        self._where[(channel, index)] = (self._file.tell(), len(data))
-        self._file.write(data)
-
-    def get(self, channel: str, index: int) -> str | None:
-        where = self._where.get((channel, index))
-        if where is None:
-            return None
-        self._file.seek(where[0])
-        return self._file.read(where[1]).decode("utf-8")
-
-    def each(self, channel: str, count: int) -> Iterator[tuple[int, str]]:
-        for index in range(count):
-            text = self.get(channel, index)
-            if text is not None:
-                yield index, text
-
-    def close(self) -> None:
-        self._file.close()
-
-    def __enter__(self) -> Spool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
+__all__ = ["DEFAULT_PARALLEL", "Outcome", "Spool", "run_each"]
 
 Job = Callable[[int, Member], Awaitable[Outcome]]
 

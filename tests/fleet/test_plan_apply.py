@@ -308,3 +308,14 @@ def test_dry_run_changes_nothing(fleet: Fleet) -> None:
     assert '"password": "(sensitive)"' in result.stdout
     assert {row[1] for row in summary_rows(result.stdout).values()} == {"dry run"}
     assert sum(fleet.writes(h) for h in HOTELS) == 0
+
+
+def test_plan_in_processes_prints_what_one_process_does(fleet: Fleet, tmp_path: Path) -> None:
+    one = fleet.cli("plan", "--all", "--format", "json")
+    two = fleet.cli("plan", "--all", "--format", "json", "--processes", "2")
+    assert two.exit_code == one.exit_code == 0, two.output
+    assert two.stdout == one.stdout
+    saved = tmp_path / "plan.json"
+    assert fleet.cli("plan", "--all", "--processes", "3", "--out", str(saved)).exit_code == 0
+    applied = fleet.cli("apply", str(saved), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
