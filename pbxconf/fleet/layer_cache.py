@@ -25,6 +25,8 @@ PREFIXES_KEPT = 16
 
 class LayerCache:
     def __init__(self, parsed: int = PARSED_KEPT, prefixes: int = PREFIXES_KEPT) -> None:
+        # A layer's files, by its path: a directory is listed once per run.
+        self.files: dict[Path, list[Path]] = {}
         self._parsed: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._prefixes: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._most_parsed, self._most_prefixes = parsed, prefixes

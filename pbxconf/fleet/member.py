@@ -12,6 +12,7 @@ import contextlib
 import importlib.util
 import logging
 import re
+import socket
 import ssl
 import sys
 from collections.abc import AsyncIterator, Mapping
@@ -117,11 +118,12 @@ class TlsContexts:
 
     _made: dict[str, ssl.SSLContext] = field(default_factory=dict)
 
-    def get(self, conn: Connection) -> ssl.SSLContext | bool:
-        if conn.url and conn.url.startswith("http://"):
-            return False
-        if conn.insecure:
-            return False
+    def get(self, conn: Connection) -> ssl.SSLContext:
+        if (conn.url or "").startswith("http://") or conn.insecure:
+            key = "(not verified)"  # plain HTTP has no certificate to verify
+            if key not in self._made:
+                self._made[key] = httpx.create_ssl_context(verify=False)
+            return self._made[key]
         key = conn.ca_bundle or ""
         if key not in self._made:
             self._made[key] = (
@@ -142,7 +144,18 @@ async def open_member(name: str, conn: Connection, tls: TlsContexts) -> AsyncIte
     if conn.write_interval is not None:
         settings.write_interval = conn.write_interval
     assert conn.url and conn.username and conn.password is not None
+    verify = tls.get(conn)
+    # The transport made here, with the run's TLS context: made by the client, each
+    # would make one of its own (even for plain HTTP).
+    transport = httpx.AsyncHTTPTransport(
+        verify=verify, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    )
     async with PbxClient(
-        conn.url, conn.username, conn.password, settings=settings, verify=tls.get(conn)
+        conn.url,
+        conn.username,
+        conn.password,
+        settings=settings,
+        verify=verify,
+        transport=transport,
     ) as client:
         yield client

@@ -60,7 +60,7 @@ def load_layers(
         files: list[list[Path]] = []
         for path in layers:
             try:
-                files.append(manifest_files([path]))
+                files.append(_layer_files(path, cache))
             except ManifestErrors as err:
                 loader.errors += err.errors
                 files.append([])
@@ -83,6 +83,15 @@ def load_layers(
     if loader.errors:
         raise ManifestErrors(sorted(loader.errors, key=error_order))
     return loader.desired
+
+
+def _layer_files(path: Path, cache: LayerCache | None) -> list[Path]:
+    """A layer's manifest files; listed once per run where there is a cache."""
+    if cache is None:
+        return manifest_files([path])
+    if path not in cache.files:
+        cache.files[path] = manifest_files([path])
+    return cache.files[path]
 
 
 def overlaid(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
