@@ -171,7 +171,8 @@ def find_inventory(start: Path | None = None) -> Path | None:
     for folder in (here, *here.parents):
         candidate = folder / INVENTORY_FILE
         if candidate.is_file():
-            return candidate
+            # Relative to here, as the manifests' paths in messages then are.
+            return Path(os.path.relpath(candidate))
         if (folder / ".git").exists():
             return None
     return None
