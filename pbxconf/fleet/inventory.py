@@ -28,98 +28,25 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from pydantic import ValidationError
 
-from pbxconf.manifest.errors import ManifestError, ManifestErrors, Position
-from pbxconf.manifest.messages import did_you_mean, what
-from pbxconf.manifest.positions import follow, item_pos, key_pos, locate, value_pos
-from pbxconf.manifest.yaml import PosMap, PosSeq, YamlRefused
-from pbxconf.manifest.yaml import load as load_yaml
+from pbxconf.fleet.inventory_errors import (
+    INVENTORY_VERSION,
+    InventoryErrors,
+    located,
+    one_error,
+    order,
+    parse_inventory,
+    plain,
+)
+from pbxconf.fleet.inventory_model import InventoryModel, PbxEntry, SecretsSource, Settings
+from pbxconf.manifest.errors import ManifestError, Position
+from pbxconf.manifest.positions import item_pos, key_pos, value_pos
+from pbxconf.manifest.yaml import PosMap
 
 INVENTORY_FILE = "pbxconf.yaml"
-INVENTORY_VERSION = 1
-MAX_BYTES = 4 * 1024 * 1024
-MAX_DEPTH = 20
-MAX_NODES = 2_000_000
-
-# A PBX's name is a directory name (export --all), a CI matrix entry and a shell word.
-NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
-LABEL_KEY = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$"
-LABEL_VALUE = r"^[A-Za-z0-9._/-]{0,63}$"
-ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
-
-EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME)]
-LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE)]
-Labels = dict[Annotated[str, StringConstraints(pattern=LABEL_KEY)], LabelValue]
-Layer = Annotated[str, StringConstraints(min_length=1)]
-
-
-class InventoryErrors(ManifestErrors):
-    """Every error in the inventory, each at file:line:col."""
-
-    @property
-    def summary(self) -> str:
-        noun = "error" if len(self.errors) == 1 else "errors"
-        return f"{len(self.errors)} {noun} in the inventory"
-
-
-class _Strict(BaseModel):
-    # Numbers a person writes as labels or variables (`floor: 3`) are text here.
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-
-
-class SecretsSource(_Strict):
-    file: str | None = Field(None, description="A dotenv file (relative to the inventory).")
-    command: str | None = Field(None, description="A command that prints NAME=value lines.")
-
-
-class Settings(_Strict):
-    """What a PBX entry may set, and `defaults` gives every PBX that does not."""
-
-    username: str | None = Field(None, description="The API username (not a secret).")
-    username_env: EnvName | None = Field(None, description="Or: the variable holding it.")
-    password_env: EnvName | None = Field(
-        None, description="The environment variable holding the API password."
-    )
-    ca_bundle: str | None = Field(None, description="Verify TLS against this CA file.")
-    insecure: bool | None = Field(None, description="Do not verify TLS (never in production).")
-    timeout: float | None = Field(None, gt=0, le=600, description="Seconds to wait per answer.")
-    write_interval: float | None = Field(
-        None, ge=0, le=60, description="Seconds between this PBX's writes (default 0.5)."
-    )
-    labels: Labels = Field(default_factory=dict, description="For --select LABEL=VALUE.")
-    manifests: list[Layer] | None = Field(
-        None,
-        description="Manifest layers (files or directories, relative to the inventory), "
-        "first the base: each later layer overrides the ones before it, by identity and "
-        "field by field.",
-    )
-    variables: dict[EnvName, str] = Field(
-        default_factory=dict,
-        description="${VAR} values for this PBX's manifests; they may name the environment's "
-        "own (${LISBON_TRUNK_PASSWORD}).",
-    )
-
-
-class PbxEntry(Settings):
-    name: Annotated[str, StringConstraints(pattern=NAME)] = Field(
-        description="The PBX's name in the fleet (--pbx NAME, export directories)."
-    )
-    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")] = Field(
-        description="The PBX's base URL, e.g. https://pbx.example.com."
-    )
-
-
-class InventoryModel(_Strict):
-    """`pbxconf.yaml`: the PBXes of a fleet."""
-
-    version: int = Field(description="The inventory format version: 1.")
-    secrets: SecretsSource | None = None
-    defaults: Settings = Field(default_factory=Settings)
-    pbxes: list[PbxEntry] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -184,12 +111,12 @@ def load_inventory(path: Path) -> Inventory:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise _one(None, f"{name}: cannot read the inventory: {err.strerror or err}") from None
-    document = _parse(name, raw)
+        raise one_error(None, f"{name}: cannot read the inventory: {err.strerror or err}") from None
+    document = parse_inventory(name, raw)
     try:
-        model = InventoryModel.model_validate(_plain(document))
+        model = InventoryModel.model_validate(plain(document))
     except ValidationError as err:
-        raise InventoryErrors(_located(name, document, err)) from None
+        raise InventoryErrors(located(name, document, err)) from None
     errors: list[ManifestError] = []
     if model.version != INVENTORY_VERSION:
         errors.append(
@@ -214,7 +141,7 @@ def load_inventory(path: Path) -> Inventory:
     ]
     _check_unique(name, document, members, errors)
     if errors:
-        raise InventoryErrors(sorted(errors, key=_order))
+        raise InventoryErrors(sorted(errors, key=order))
     secrets = model.secrets or SecretsSource()
     return Inventory(
         path=path,
@@ -340,121 +267,6 @@ def _check_unique(
 
 def _same_url(member: Member) -> str:
     return member.url.lower().rstrip("/")
-
-
-def _parse(name: str, raw: bytes) -> PosMap:
-    if len(raw) > MAX_BYTES:
-        raise _one(Position(name, 1, 1), f"larger than {MAX_BYTES // 2**20} MiB: not an inventory")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise _one(Position(name, line, 1), f"not UTF-8 text (byte {err.start})") from None
-    try:
-        document = load_yaml(text, MAX_DEPTH, MAX_NODES)
-    except YamlRefused as err:
-        raise _one(Position(name, err.line + 1, err.col + 1), err.message) from None
-    except MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        at = Position(name, mark.line + 1, mark.column + 1) if mark else Position(name, 1, 1)
-        raise _one(at, f"YAML syntax: {err.problem or err.context or 'invalid YAML'}") from None
-    except (YAMLError, RecursionError) as err:
-        raise _one(Position(name, 1, 1), f"YAML syntax: {err}") from None
-    if not isinstance(document, PosMap):
-        raise _one(
-            Position(name, 1, 1),
-            f"an inventory is a mapping that starts with `version: {INVENTORY_VERSION}` and "
-            f"lists `pbxes:`; found {what(document)}",
-        )
-    return document
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, PosMap):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, PosSeq):
-        return [_plain(v) for v in node]
-    return node
-
-
-_FIELDS: dict[str, set[str]] = {
-    "": set(InventoryModel.model_fields),
-    "defaults": set(Settings.model_fields),
-    "pbxes": set(PbxEntry.model_fields),
-    "secrets": set(SecretsSource.model_fields),
-}
-
-
-def _located(name: str, document: PosMap, err: ValidationError) -> list[ManifestError]:
-    errors = []
-    for problem in err.errors():
-        loc = list(problem["loc"])
-        position, path = locate(name, document, loc)
-        where = _path_text(document, path)
-        kind = problem["type"]
-        if kind == "extra_forbidden":
-            leaf = str(loc[-1])
-            parent = str(loc[0]) if len(loc) > 1 else ""
-            holder = follow(document, loc[:-1])
-            if isinstance(holder, PosMap) and leaf in holder:
-                position = key_pos(name, holder, leaf)  # where the key is, not its value
-            if leaf in ("password", "secret", "token"):
-                message = (
-                    f"`{leaf}`: the inventory never holds a secret; name the environment "
-                    "variable that does with `password_env`"
-                )
-            else:
-                message = f"unknown key `{leaf}`{did_you_mean(leaf, _FIELDS.get(parent, set()))}"
-        elif kind == "missing":
-            message = f"missing required key `{loc[-1]}`"
-        elif kind == "string_pattern_mismatch":
-            message = _pattern_message(loc, problem.get("input"))
-        else:
-            text = problem["msg"].removeprefix("Value error, ")
-            message = f"{text}; found {problem.get('input')!r}"
-        errors.append(ManifestError(position, where, message))
-    return sorted(errors, key=_order)
-
-
-def _pattern_message(loc: list[Any], found: Any) -> str:
-    leaf = str(loc[-1])
-    if loc[0] == "pbxes" and leaf == "name":
-        return (
-            f"a PBX's name is letters, digits, `.`, `_` and `-` (it names a directory); "
-            f"found {found!r}"
-        )
-    if leaf == "url":
-        return f"expected an http(s) base URL like https://pbx.example.com; found {found!r}"
-    if "labels" in loc:
-        return (
-            "labels are letters, digits, `.`, `_`, `/` and `-` (values up to 63 characters); "
-            f"found {found!r}"
-        )
-    return f"expected an environment variable name like PBX_API_PASSWORD; found {found!r}"
-
-
-def _path_text(document: PosMap, path: list[Any]) -> str:
-    """`pbxes[name=lisbon].labels` rather than `pbxes.2.labels`."""
-    out = ""
-    node: Any = document
-    for part in path:
-        if isinstance(part, int) and isinstance(node, PosSeq):
-            item = node[part] if part < len(node) else None
-            label = item.get("name") if isinstance(item, PosMap) else None
-            out += f"[name={label}]" if isinstance(label, str) else f"[{part}]"
-            node = item
-        else:
-            out += f".{part}" if out else str(part)
-            node = node.get(part) if isinstance(node, PosMap) else None
-    return out
-
-
-def _order(error: ManifestError) -> tuple[int, int]:
-    return (error.position.line, error.position.col) if error.position else (0, 0)
-
-
-def _one(position: Position | None, message: str) -> InventoryErrors:
-    return InventoryErrors([ManifestError(position, "", message)])
 
 
 def label_text(labels: dict[str, str]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pbxconf.fleet.inventory import InventoryModel
+from pbxconf.fleet.inventory_model import InventoryModel
 
 BASE_ID = "https://pbxconf.invalid/schemas/"
 
