@@ -133,7 +133,8 @@ def secrets_digest(desired: Desired, salt: bytes) -> str:
     return hashlib.pbkdf2_hmac("sha256", text, salt, SECRET_ITERATIONS).hex()
 
 
-def _changes_digest(plan: Plan, target: str) -> str:
+def changes_digest(plan: Plan, target: str) -> str:
+    """The sha256 of a plan's changes and calls (masked): the same plan, the same digest."""
     model = plan_to_json_model(plan, target).model_dump(mode="json")
     payload = {"changes": model["changes"], "calls": model["calls"]}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
@@ -176,7 +177,7 @@ def saved_plan(
             "iterations": SECRET_ITERATIONS,
             "pbkdf2_sha256": secrets_digest(desired, salt),
         },
-        "changes_sha256": _changes_digest(plan, target),
+        "changes_sha256": changes_digest(plan, target),
         "plan": model,
     }
 
@@ -190,18 +191,24 @@ def read_saved_plan(path: Path) -> SavedPlan | None:
         return None
     if not isinstance(data, dict) or data.get("format") != SAVED_FORMAT:
         return None
+    return parse_saved_plan(data, str(path))
+
+
+def parse_saved_plan(data: dict[str, Any], where: str) -> SavedPlan:
+    """A saved plan's data (a file's, or one PBX's in a fleet's saved plan, `where`).
+    Raises SavedPlanError for one that is damaged or of another format."""
     if data.get("format_version") != SAVED_FORMAT_VERSION:
         raise SavedPlanError(
-            f"{path}: saved with plan format {data.get('format_version')}; "
+            f"{where}: saved with plan format {data.get('format_version')}; "
             f"this pbxconf reads format {SAVED_FORMAT_VERSION}: plan again"
         )
     try:
         return SavedPlan.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "the file"
+        at = ".".join(str(part) for part in first["loc"]) or "the file"
         raise SavedPlanError(
-            f"{path}: a damaged saved plan ({where}: {first['msg']}); plan again"
+            f"{where}: a damaged saved plan ({at}: {first['msg']}); plan again"
         ) from None
 
 
@@ -257,7 +264,7 @@ def check_live_unchanged(saved: SavedPlan, plan: Plan, live_state: Any, target: 
         raise StalePlan(
             "the PBX changed since the plan was saved: " + ", ".join(drifted) + ". Plan again."
         )
-    if _changes_digest(plan, target) != saved.changes_sha256:
+    if changes_digest(plan, target) != saved.changes_sha256:
         raise StalePlan(
             "planning again now gives a different plan (the PBX changed since the "
             "plan was saved). Plan again."

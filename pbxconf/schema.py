@@ -16,6 +16,8 @@ SCHEMA_ID = "https://pbxconf.invalid/schemas/pbxconf.schema.json"
 
 # File name -> the function that writes it: what `pbxconf schema` keeps in schemas/.
 def schema_files() -> dict[str, str]:
+    from pbxconf.fleet.documents import fleet_output_schema
+    from pbxconf.fleet.schema import inventory_schema, overlay_schema
     from pbxconf.render import plan_output_schema
     from pbxconf.render.json_apply import apply_output_schema
 
@@ -25,6 +27,11 @@ def schema_files() -> dict[str, str]:
         "pbxconf.schema.json": manifest_schema_text(),
         "plan-output.schema.json": plan,
         "apply-output.schema.json": applied,
+        "inventory.schema.json": json.dumps(inventory_schema(), indent=2, sort_keys=True) + "\n",
+        "pbxconf-overlay.schema.json": json.dumps(overlay_schema(), indent=2, sort_keys=True)
+        + "\n",
+        "fleet-output.schema.json": json.dumps(fleet_output_schema(), indent=2, sort_keys=True)
+        + "\n",
     }
 
 

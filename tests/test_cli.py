@@ -316,3 +316,9 @@ def test_completion_completes_commands_and_options() -> None:
     }
     result = CliRunner().invoke(main, [], env=env, prog_name="pbxconf")
     assert "plain,--force" in result.output and "plain,--format" in result.output
+
+
+def test_output_options_before_the_subcommand() -> None:
+    code, out, err = run("-q", "info", "--sim")
+    assert code == 0, err
+    assert "Serial number:   SIM0000000000001" in out

@@ -19,8 +19,13 @@ from pbxconf.cli import main
 from pbxconf.schema import manifest_schema_text
 
 ROOT = Path(__file__).resolve().parents[1]
-# The example PBXes (examples/ci holds CI workflows, checked by tests/test_ci_kit.py).
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and p.name != "ci")
+# One PBX's manifests each: examples/ci holds CI workflows (tests/test_ci_kit.py), and a
+# fleet's example, with its pbxconf.yaml, is tested in tests/fleet/.
+EXAMPLES = sorted(
+    p
+    for p in (ROOT / "examples").iterdir()
+    if p.is_dir() and p.name != "ci" and not (p / "pbxconf.yaml").exists()
+)
 
 
 def write(tmp_path: Path, text: str, name: str = "pbx.yaml") -> Path:
@@ -467,6 +472,9 @@ def test_schema_command_check(tmp_path: Path) -> None:
     assert runner.invoke(main, ["schema", "--check", "-d", str(tmp_path)]).exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "apply-output.schema.json",
+        "fleet-output.schema.json",
+        "inventory.schema.json",
+        "pbxconf-overlay.schema.json",
         "pbxconf.schema.json",
         "plan-output.schema.json",
     ]

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("export", "export", "Write the live PBX out as manifests (backups, adoption)."),
     "watch": ("watch", "watch", "Report (or heal) drift the moment the PBX reports a change."),
     "info": ("info", "info", "Show the PBX's name, serial number, firmware and usage."),
+    "fleet": ("fleet", "fleet", "The fleet's inventory: list its PBXes, propose a shared base."),
     "schema": ("schema", "schema", "Write the JSON Schemas of manifests and plan output."),
     "sim": ("sim", "sim", "The built-in PBX simulator."),
     "completion": (
@@ -94,10 +95,11 @@ class PbxconfCommand(click.Command):
 
         above = ctx.find_object(output.Output) or output.Output()
         try:
+            # Popped whatever was said before the subcommand: what is left is the command's.
+            verbose, quiet = ctx.params.pop("verbose"), ctx.params.pop("quiet")
+            no_color = ctx.params.pop("no_color")
             output.configure(
-                above.verbose + ctx.params.pop("verbose"),
-                above.quiet or ctx.params.pop("quiet"),
-                above.no_color or ctx.params.pop("no_color"),
+                above.verbose + verbose, above.quiet or quiet, above.no_color or no_color
             )
             return super().invoke(ctx)
         except UsageError as err:

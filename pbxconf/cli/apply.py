@@ -11,10 +11,11 @@ import click
 from pbxconf import render
 from pbxconf.apply import ApplyResult, StopFlag, describe_failure, execute
 from pbxconf.cli import PbxconfCommand, run_main
+from pbxconf.cli.fleet_options import FleetArgs, fleet_options
 from pbxconf.cli.options import (
     Manifests,
     connection_options,
-    manifest_paths,
+    manifest_paths_or_fleet,
     plan_options,
     write_options,
 )
@@ -29,10 +30,22 @@ from pbxconf.session import replan_saved
 
 
 @click.command(cls=PbxconfCommand)
-@manifest_paths
+@manifest_paths_or_fleet
 @connection_options
 @write_options
 @plan_options
+@fleet_options()
+@click.option(
+    "--canary",
+    type=click.IntRange(min=1),
+    help="With a fleet: apply to the first N PBXes with changes first, and stop everything "
+    "if any of them fails or fails its check.",
+)
+@click.option(
+    "--max-failures",
+    type=click.IntRange(min=1),
+    help="With a fleet: start no more PBXes once this many have failed.",
+)
 @click.option(
     "--auto-approve",
     is_flag=True,
@@ -54,12 +67,34 @@ def apply(
     manifests: Manifests,
     conn: Connection,
     options: PlanOptions,
+    fleet: FleetArgs,
+    canary: int | None,
+    max_failures: int | None,
     auto_approve: bool,
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """Make the PBX match the manifests (or apply a plan saved with `plan --out`)."""
+    """Make the PBX match the manifests (or apply a plan saved with `plan --out`); over a
+    fleet with --pbx, --select or --all, or a fleet's saved plan."""
     paths = manifests.paths
+    if fleet.selected or _is_fleet_plan(paths):
+        from pbxconf.cli.fleet_commands import apply_over_fleet
+
+        return apply_over_fleet(
+            fleet,
+            manifests,
+            conn,
+            options,
+            auto_approve=auto_approve,
+            dry_run=dry_run,
+            fmt=fmt,
+            canary=canary or 0,
+            max_failures=max_failures or 0,
+        )
+    for flag, given in (("--canary", canary), ("--max-failures", max_failures)):
+        if given:
+            raise UsageError(f"{flag} goes with a fleet: --all, --pbx NAME or --select")
+    manifests.require_paths()
     saved = read_saved_plan(paths[0]) if len(paths) == 1 and paths[0].is_file() else None
     if saved is not None:
         if options.prune or options.force or options.targets or options.skip_unreachable:
@@ -116,6 +151,14 @@ def apply(
     code = run_main(run())
     if code:
         sys.exit(code)
+
+
+def _is_fleet_plan(paths: tuple[Path, ...]) -> bool:
+    if len(paths) != 1 or not paths[0].is_file():
+        return False
+    from pbxconf.fleet.saved import read_saved_fleet_plan
+
+    return read_saved_fleet_plan(paths[0]) is not None
 
 
 class Report:

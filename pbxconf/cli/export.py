@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from pbxconf.cli import PbxconfCommand, run_main
+from pbxconf.cli.fleet_options import FleetArgs, fleet_options
 from pbxconf.cli.options import connection_options
 from pbxconf.connect import Connection, open_pbx
 from pbxconf.errors import UsageError
@@ -21,11 +22,13 @@ from pbxconf.render.common import noun
 
 @click.command(cls=PbxconfCommand)
 @connection_options
+@fleet_options(secrets=True)
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="File (or, with --split, directory) to write; stdout if omitted.",
+    help="File (or, with --split, directory) to write; stdout if omitted. With a fleet: "
+    "the directory that gets one directory per PBX.",
 )
 @click.option("--split", is_flag=True, help="One file per kind in the --output directory.")
 @click.option(
@@ -41,9 +44,23 @@ from pbxconf.render.common import noun
     show_default=True,
     help="env: ${VAR} references; inline: values in clear; redact: left out.",
 )
-def export(conn: Connection, output: Path | None, split: bool, kinds: str, secrets: str) -> None:
-    """Write the live PBX out as manifests (backups, adoption, disaster recovery)."""
+def export(
+    conn: Connection,
+    fleet: FleetArgs,
+    output: Path | None,
+    split: bool,
+    kinds: str,
+    secrets: str,
+) -> None:
+    """Write the live PBX out as manifests (backups, adoption, disaster recovery); or each
+    PBX of a fleet (--pbx, --select, --all) into its own directory."""
     chosen = _parse_kinds(kinds)
+    if fleet.selected:
+        from pbxconf.cli.fleet_commands import export_over_fleet
+
+        return export_over_fleet(
+            fleet, conn, output=output, split=split, kinds=chosen, secrets=secrets
+        )
     if split and output is None:
         raise UsageError("--split needs --output DIRECTORY")
     if output is not None and split and output.exists() and not output.is_dir():

@@ -8,15 +8,22 @@ from typing import Any
 import click
 
 from pbxconf.cli import PbxconfCommand, run_main
+from pbxconf.cli.fleet_options import FleetArgs, fleet_options
 from pbxconf.cli.options import connection_options
 from pbxconf.connect import Connection, firmware_supports_routes, open_pbx
 
 
 @click.command(cls=PbxconfCommand)
 @connection_options
+@fleet_options(secrets=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the device info as JSON.")
-def info(conn: Connection, as_json: bool) -> None:
-    """Show the PBX's name, serial number, firmware and extension usage."""
+def info(conn: Connection, fleet: FleetArgs, as_json: bool) -> None:
+    """Show the PBX's name, serial number, firmware and extension usage (of each PBX of a
+    fleet with --pbx, --select or --all)."""
+    if fleet.selected:
+        from pbxconf.cli.fleet_commands import info_over_fleet
+
+        return info_over_fleet(fleet, conn, as_json)
 
     async def run() -> dict[str, Any]:
         async with open_pbx(conn) as pbx:

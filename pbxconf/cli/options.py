@@ -152,6 +152,14 @@ class Manifests:
     secrets_command: str | None = None
     missing_secrets: str = "error"
 
+    def require_paths(self) -> None:
+        """PATHS, for a command that could have run over a fleet and was given neither."""
+        if not self.paths:
+            raise UsageError(
+                "Missing argument 'PATHS...': the manifests, or --pbx NAME, --select "
+                "LABEL=VALUE or --all for the inventory's PBXes"
+            )
+
     def load(self, paths: tuple[Path, ...] | list[Path] | None = None) -> Desired:
         from pbxconf import manifest
         from pbxconf.secrets import environment
@@ -164,8 +172,18 @@ class Manifests:
 def manifest_paths(command: F) -> F:
     """The PATHS argument (manifest files and directories) and the secrets source: they
     build `Manifests`, passed on as `manifests`."""
+    return _manifest_paths(command, required=True)
 
-    @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+
+def manifest_paths_or_fleet(command: F) -> F:
+    """As `manifest_paths`, for a command that may run over a fleet instead (the
+    inventory names each PBX's manifests): PATHS may be left out, and the command says
+    what it needs (see `fleet_options`)."""
+    return _manifest_paths(command, required=False)
+
+
+def _manifest_paths(command: F, required: bool) -> F:
+    @click.argument("paths", nargs=-1, required=required, type=click.Path(path_type=Path))
     @click.option(
         "--secrets-file",
         type=click.Path(dir_okay=False, path_type=Path),

@@ -13,7 +13,13 @@ import click
 
 from pbxconf import render
 from pbxconf.cli import PbxconfCommand, run_main
-from pbxconf.cli.options import Manifests, connection_options, manifest_paths, plan_options
+from pbxconf.cli.fleet_options import FleetArgs, fleet_options
+from pbxconf.cli.options import (
+    Manifests,
+    connection_options,
+    manifest_paths_or_fleet,
+    plan_options,
+)
 from pbxconf.cli.output import OUTPUT
 from pbxconf.connect import Connection, open_pbx
 from pbxconf.errors import PbxconfError, UsageError
@@ -69,9 +75,10 @@ def failure_in_document(fmt: str, target: str) -> Iterator[None]:
 
 
 @click.command(cls=PbxconfCommand)
-@manifest_paths
+@manifest_paths_or_fleet
 @connection_options
 @plan_options
+@fleet_options(processes=True)
 @click.option(
     "--format",
     "fmt",
@@ -91,11 +98,18 @@ def plan(
     manifests: Manifests,
     conn: Connection,
     options: PlanOptions,
+    fleet: FleetArgs,
     fmt: str,
     detailed_exitcode: bool,
     out: Path | None,
 ) -> None:
-    """Show what apply would change on the PBX. Never writes to the PBX."""
+    """Show what apply would change on the PBX (or the inventory's PBXes: --pbx, --select,
+    --all). Never writes to the PBX."""
+    if fleet.selected:
+        from pbxconf.cli.fleet_commands import plan_over_fleet
+
+        return plan_over_fleet(fleet, manifests, conn, options, fmt, detailed_exitcode, out)
+    manifests.require_paths()
     if out is not None and (reason := cannot_write(out)):
         raise UsageError(f"--out {out}: cannot save the plan there: {reason}")
     target = conn.describe()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,6 +43,13 @@ def sim() -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="With --generate: the seed.")
 @click.option(
     "--no-events", is_flag=True, help="Do not push event reports (benchmarks: nobody listens)."
+)
+@click.option(
+    "--fleet",
+    "fleet_size",
+    type=click.IntRange(1, 100_000),
+    help="Serve this many PBXes, each its own, at URL/pbx/0001 to URL/pbx/N (each from the "
+    "starting state, with its own serial number).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8460, show_default=True)
@@ -115,6 +123,7 @@ def sim_serve(
     generate: str | None,
     seed: int,
     lenient: bool,
+    fleet_size: int | None,
 ) -> None:
     """Run the simulator over HTTP(S) until interrupted."""
     from pbxconf.connect import is_loopback_host, load_sim_state, save_sim_state
@@ -152,8 +161,17 @@ def sim_serve(
             state = load_sim_state(state_file, saved_back=save_on_exit, option="--state")
         except ConnectError as err:
             raise click.UsageError(str(err)) from None
-    simulator = Simulator(state=state, settings=settings)
-    simulator.events.enabled = not no_events
+    if fleet_size is not None and save_on_exit:
+        raise click.UsageError("--save-on-exit keeps one PBX's state; not with --fleet")
+    if fleet_size is not None:
+        from pbxconf.sim.fleet import SimFleet, pbx_name
+
+        simulator: Any = SimFleet(
+            fleet_size, state.copy, settings=settings, push_events=not no_events
+        )
+    else:
+        simulator = Simulator(state=state, settings=settings)
+        simulator.events.enabled = not no_events
     try:
         sock = bind(host, port)
     except OSError as err:
@@ -162,7 +180,12 @@ def sim_serve(
     url = f"{scheme}://{host if ':' not in host else f'[{host}]'}:{sock.getsockname()[1]}"
     if not is_loopback_host(host):
         click.echo(f"warning: listening on {host}; the /admin endpoints have no password", err=True)
-    click.echo(f"pbxconf simulator listening on {url}")
+    if fleet_size is not None:
+        last = pbx_name(fleet_size)
+        click.echo(f"pbxconf simulator: {fleet_size} PBXes at {url}/pbx/0001 to {url}/pbx/{last}")
+        url += "/pbx/0001"
+    else:
+        click.echo(f"pbxconf simulator listening on {url}")
     click.echo(f"  username: {username}")
     click.echo(f"  password: {password}")
     click.echo(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +37,17 @@ class ObjectPositions:
     def __contains__(self, object_id: object) -> bool:
         return object_id in self._at
 
+    def copy(self) -> ObjectPositions:
+        """Another with the same places (a fleet's base, loaded once, copied per PBX)."""
+        other = ObjectPositions()
+        other._at = dict(self._at)
+        return other
+
     def __len__(self) -> int:
         return len(self._at)
+
+    def __iter__(self) -> Iterator[tuple[str, Key]]:
+        return iter(self._at)
 
 
 @dataclass

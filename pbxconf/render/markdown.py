@@ -33,14 +33,20 @@ BUDGET = COMMENT_LIMIT - 2_000
 
 
 def render_markdown(plan: Plan, target: str, *, limit: int = BUDGET) -> str:
-    head = [MARKER, f"### pbxconf plan for {md_code(target)}", "", f"**{plan.summary()}**"]
-    head += _kind_table(plan)
+    head = [MARKER, f"### pbxconf plan for {md_code(target)}", ""]
+    body = markdown_body(plan, limit=limit - len("\n".join(head)) - 1)
+    return "\n".join(head + body) + "\n"
+
+
+def markdown_body(plan: Plan, *, limit: int) -> list[str]:
+    """A plan's lines below its heading (a fleet's comment shows many), in `limit`
+    characters: the summary, the errors and steps, then the details that fit."""
+    head = [f"**{plan.summary()}**", *_kind_table(plan)]
     tail = _problems_and_steps(plan)
     if not plan.changes:
         head += ["", "No changes: the PBX matches the manifests."]
     budget = limit - len("\n".join(head + tail)) - 400  # the note and the fences
-    details = _details(plan, budget)
-    return "\n".join(head + tail + details) + "\n"
+    return head + tail + _details(plan, budget)
 
 
 def render_markdown_failure(target: str, summary: str, problems: list[str]) -> str:

@@ -10,7 +10,7 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
 
@@ -27,7 +27,21 @@ class _QuietDeliberateDrops(logging.Filter):
 logging.getLogger("uvicorn.error").addFilter(_QuietDeliberateDrops())
 
 
-def _config(sim: Simulator, ssl: dict[str, Any] | None) -> uvicorn.Config:
+class _Closes(Protocol):
+    async def aclose(self) -> None: ...
+
+
+class Servable(Protocol):
+    """A Simulator, or a SimFleet (many PBXes in one process)."""
+
+    @property
+    def app(self) -> Any: ...
+
+    @property
+    def events(self) -> _Closes: ...
+
+
+def _config(sim: Servable, ssl: dict[str, Any] | None) -> uvicorn.Config:
     return uvicorn.Config(
         sim.app, log_level="warning", access_log=False, lifespan="off", **(ssl or {})
     )
@@ -44,7 +58,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_forever(sim: Simulator, sock: socket.socket, ssl: dict[str, Any] | None = None) -> None:
+def serve_forever(sim: Servable, sock: socket.socket, ssl: dict[str, Any] | None = None) -> None:
     server = uvicorn.Server(_config(sim, ssl))
     # The PBX's state (and everything imported) lives as long as the process: keep Python's
     # cyclic collector from sweeping it again and again while answers are built.
@@ -52,7 +66,7 @@ def serve_forever(sim: Simulator, sock: socket.socket, ssl: dict[str, Any] | Non
     asyncio.run(_serve(server, sim, sock))
 
 
-async def _serve(server: uvicorn.Server, sim: Simulator, sock: socket.socket) -> None:
+async def _serve(server: uvicorn.Server, sim: Servable, sock: socket.socket) -> None:
     try:
         await server.serve(sockets=[sock])
     finally:
