@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from pbxconf.errors import PbxconfError
@@ -31,7 +32,7 @@ def cannot_write(path: Path) -> str | None:
     return None
 
 
-def write_whole(path: Path, text: str, *, private: bool = False) -> None:
+def write_whole(path: Path, text: str | Iterable[str], *, private: bool = False) -> None:
     """Write `text` to `path` through a temporary file beside it, so an interrupted command
     or a full disk never leaves half a file where a whole one was. Creates the folders on
     the way. The file gets the mode a plain write would give it (a replaced file keeps
@@ -42,7 +43,9 @@ def write_whole(path: Path, text: str, *, private: bool = False) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
+                # Pieces are written as they come: a large file is never whole in memory.
+                for piece in (text,) if isinstance(text, str) else text:
+                    handle.write(piece)
             os.chmod(tmp, mode)
             os.replace(tmp, path)
         except BaseException:

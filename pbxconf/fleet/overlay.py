@@ -151,9 +151,7 @@ class _LayeredLoader(_Loader):
         if self._overlaid_ident(kind, item) is None:
             return super()._checked_data(doc, item, label, kind)
         before = len(self.errors)
-        data = self._plain(doc, item, label, secrets=kind.sensitive)
-        for unwritable in self._refuse_unwritable(doc, item, label, kind):
-            data.pop(unwritable, None)
+        data = self._reported_data(doc, item, label, kind)
         return data if len(self.errors) == before else None
 
     def _overlaid_ident(self, kind: Kind, item: dict[str, Any]) -> tuple[str, Key] | None:

@@ -14,10 +14,7 @@ manifests, the secrets or the PBX changed since).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +22,7 @@ from typing import Any
 
 from pbxconf import __version__
 from pbxconf.errors import PbxconfError
-from pbxconf.files import OutputError
+from pbxconf.files import write_whole
 from pbxconf.fleet.inventory import Member
 from pbxconf.manifest import Desired, Position
 from pbxconf.plan import Plan, PlanOptions
@@ -62,27 +59,7 @@ def header(inventory: Path, selection: str) -> dict[str, Any]:
 
 def write_lines(path: Path, lines: Iterable[str]) -> None:
     """Written as it comes, through a temporary file beside `path`: whole or not at all."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                for line in lines:
-                    handle.write(line + "\n")
-            os.chmod(tmp, 0o644 & ~_umask())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError as err:
-        raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_whole(path, (line + "\n" for line in lines))
 
 
 @dataclass

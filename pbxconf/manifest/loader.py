@@ -308,9 +308,7 @@ class _Loader:
         ${ENV} that cannot be filled in, a field the API cannot write): each is reported
         with its place, and validation errors too; None if any was found."""
         before = len(self.errors)
-        data = self._plain(doc, item, label, secrets=kind.sensitive)
-        for unwritable in self._refuse_unwritable(doc, item, label, kind):
-            data.pop(unwritable, None)
+        data = self._reported_data(doc, item, label, kind)
         if len(self.errors) == before:
             return data
         try:
@@ -319,6 +317,15 @@ class _Loader:
             self._validation_errors(doc, item, label, err, kind)
         self._remember_invalid(kind, data)
         return None
+
+    def _reported_data(
+        self, doc: Document, item: dict[str, Any], label: str, kind: Kind
+    ) -> dict[str, Any]:
+        """The object's plain data, each field it cannot have reported and left out."""
+        data: dict[str, Any] = self._plain(doc, item, label, secrets=kind.sensitive)
+        for unwritable in self._refuse_unwritable(doc, item, label, kind):
+            data.pop(unwritable, None)
+        return data
 
     def _remember_invalid(self, kind: Kind, data: dict[str, Any]) -> None:
         """An object that is declared but invalid: references to it are not errors of
