@@ -28,7 +28,9 @@ def schema_files() -> dict[str, str]:
         "plan-output.schema.json": plan,
         "apply-output.schema.json": applied,
         "inventory.schema.json": json.dumps(inventory_schema(), indent=2, sort_keys=True) + "\n",
-        "pbxconf-overlay.schema.json": json.dumps(overlay_schema(), indent=2, sort_keys=True)
+        "pbxconf-overlay.schema.json": json.dumps(
+            overlay_schema(manifest_schema()), indent=2, sort_keys=True
+        )
         + "\n",
         "fleet-output.schema.json": json.dumps(fleet_output_schema(), indent=2, sort_keys=True)
         + "\n",

@@ -22,10 +22,9 @@ def inventory_schema() -> dict[str, Any]:
     }
 
 
-def overlay_schema() -> dict[str, Any]:
-    from pbxconf.schema import manifest_schema
-
-    schema = _loosened(manifest_schema())
+def overlay_schema(manifest_schema: dict[str, Any]) -> dict[str, Any]:
+    """The overlay layers' schema, made from the manifests' (`pbxconf.schema`)."""
+    schema = _loosened(manifest_schema)
     schema["required"] = ["version"]
     schema["$id"] = BASE_ID + "pbxconf-overlay.schema.json"
     schema["description"] = (
