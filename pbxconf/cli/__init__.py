@@ -40,7 +40,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "watch": ("watch", "watch", "Report (or heal) drift the moment the PBX reports a change."),
     "info": ("info", "info", "Show the PBX's name, serial number, firmware and usage."),
     "fleet": ("fleet", "fleet", "The fleet's inventory: list its PBXes, propose a shared base."),
-    "schema": ("schema", "schema", "Write the JSON Schemas of manifests and plan output."),
+    "schema": ("schema", "schema", "Write the JSON Schemas: manifests, inventory, JSON output."),
     "sim": ("sim", "sim", "The built-in PBX simulator."),
     "completion": (
         "completion",

@@ -18,12 +18,14 @@ from pbxconf.files import write_whole
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("schemas"),
     show_default=True,
+    help="Where the schemas are written.",
 )
 @click.option(
     "--check", is_flag=True, help="Exit 1 if the files differ from what the models produce."
 )
 def schema(directory: Path, check: bool) -> None:
-    """Write the JSON Schemas: manifests (for editors) and `plan --format json` output."""
+    """Write the JSON Schemas: for editors, the manifests', a fleet's overlays' and its
+    inventory's; for programs, the JSON output of plan, apply and the fleet commands."""
     from pbxconf.schema import schema_files
 
     stale = []
