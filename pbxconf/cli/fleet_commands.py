@@ -300,6 +300,7 @@ def validate_fleet(fleet: FleetArgs, manifests: Manifests) -> None:
         secrets_file=manifests.secrets_file,
         secrets_command=manifests.secrets_command,
         missing_secrets=manifests.missing_secrets,
+        offline=True,
     )
     outcomes = validate_members(run, echo)
     finish(outcomes, "validate")

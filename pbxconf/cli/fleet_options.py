@@ -187,9 +187,11 @@ def build_run(
     secrets_file: Path | None = None,
     secrets_command: str | None = None,
     missing_secrets: str = "error",
+    offline: bool = False,
 ) -> FleetRun:
     """The fleet run the options describe: the inventory read, the PBXes chosen. The
-    command line's --timeout (when given) and --write-interval win over the inventory's."""
+    command line's --timeout (when given) and --write-interval win over the inventory's.
+    `offline`: validate (see `fleet_run`)."""
     from pbxconf import bulk
     from pbxconf.fleet.context import fleet_run, open_inventory
     from pbxconf.fleet.member import Overrides
@@ -209,4 +211,5 @@ def build_run(
         missing_secrets=missing_secrets,
         overrides=Overrides(timeout=timeout, write_interval=write_interval),
         parallel=args.parallel,
+        offline=offline,
     )

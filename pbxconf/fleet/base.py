@@ -30,7 +30,7 @@ from pbxconf.fleet.overlay import overlaid
 from pbxconf.kinds import KINDS, Key, Kind
 from pbxconf.kinds.base import flatten, unflatten
 from pbxconf.manifest import FORMAT_VERSION, ManifestErrors, manifest_files
-from pbxconf.manifest.yaml import YamlRefused
+from pbxconf.manifest import load as load_manifests
 from pbxconf.manifest.yaml import load as load_yaml
 
 HEADER = "# Proposed by `pbxconf fleet propose-base` from the fleet's exports.\n"
@@ -59,18 +59,20 @@ class Proposal:
 
 
 def read_site(folder: Path) -> Site:
-    site = Site(folder.name)
+    """A PBX's export as plain data. It is checked as any manifest is first, so every
+    problem is said at file:line:col and what follows reads a valid export."""
     try:
         files = manifest_files([folder])
+        load_manifests([folder], missing_secrets="unmanaged")
     except ManifestErrors as err:
-        raise ProposalError(f"{folder}: {err.errors[0].message}") from None
+        more = len(err.errors) - 1
+        raise ProposalError(
+            f"{folder}: not a valid export: {err.errors[0]}"
+            + (f" (and {more} more: `pbxconf validate {folder}` lists them)" if more else "")
+        ) from None
+    site = Site(folder.name)
     for path in files:
-        try:
-            document = _plain(load_yaml(path.read_text(encoding="utf-8"), 40, 2_000_000))
-        except (OSError, UnicodeDecodeError, YamlRefused, ValueError) as err:
-            raise ProposalError(f"{path}: cannot read it: {err}") from None
-        if not isinstance(document, dict):
-            raise ProposalError(f"{path}: not a manifest")
+        document = _plain(load_yaml(path.read_text(encoding="utf-8"), 40, 2_000_000))
         for section, items in (document.get("external") or {}).items():
             site.external.setdefault(section, []).extend(items or [])
         for kind in KINDS.values():

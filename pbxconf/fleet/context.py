@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from pbxconf.fleet.member import Overrides, TlsContexts, member_connection, memb
 from pbxconf.fleet.overlay import load_layers
 from pbxconf.fleet.runner import DEFAULT_PARALLEL
 from pbxconf.fleet.selection import Selection
-from pbxconf.manifest import Desired
+from pbxconf.manifest import Desired, ManifestErrors
+
+log = logging.getLogger(__name__)
 
 # Loaded manifests kept for the PBXes that share them (the same layers and variables):
 # a fleet of identical PBXes loads its manifests once. Bounded: sites with their own
@@ -46,6 +49,8 @@ class FleetRun:
 
     def desired(self, member: Member, env: Mapping[str, str]) -> Desired:
         """The PBX's manifests, its layers overlaid; ManifestErrors if they do not load."""
+        if member.missing_layers:
+            raise ManifestErrors(list(member.missing_layers))
         own = {name: env[name] for name in member.variables}
         key = hashlib.sha256(
             json.dumps([[str(p) for p in member.layers], own], sort_keys=True).encode()
@@ -94,20 +99,33 @@ def fleet_run(
     missing_secrets: str = "error",
     overrides: Overrides | None = None,
     parallel: int = DEFAULT_PARALLEL,
+    offline: bool = False,
 ) -> FleetRun:
     """The run: PBXes chosen and sharded, the environment read (the command line's
-    secrets source, or the inventory's)."""
+    secrets source, or the inventory's). `offline` (validate) never runs the inventory's
+    secrets command: checking files must not run what a changed inventory names (a pull
+    request's), and needs no secret; the sensitive fields it would fill are then left
+    unchecked, as with --missing-secrets unmanaged."""
     from pbxconf.secrets import environment
 
     chosen = selection.chosen(inventory)
+    named = ("--secrets-file", "--secrets-command")
     if secrets_file is None and secrets_command is None:
         secrets_file, secrets_command = inventory.secrets_file, inventory.secrets_command
+        named = (f"{inventory.path}: secrets.file", f"{inventory.path}: secrets.command")
+        if offline and secrets_command is not None:
+            log.warning(
+                "%s: secrets.command is not run by validate (offline): the sensitive fields "
+                "it would fill are not checked; give --secrets-command to run it",
+                inventory.path,
+            )
+            secrets_command, missing_secrets = None, "unmanaged"
     return FleetRun(
         inventory=inventory,
         selection=selection,
         members=selection.sharded(chosen),
         selected=len(chosen),
-        env=environment(secrets_file, secrets_command),
+        env=environment(secrets_file, secrets_command, named=named),
         missing_secrets=missing_secrets,
         overrides=overrides or Overrides(),
         parallel=parallel,

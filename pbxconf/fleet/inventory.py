@@ -43,7 +43,7 @@ from pbxconf.fleet.inventory_errors import (
 )
 from pbxconf.fleet.inventory_model import InventoryModel, PbxEntry, SecretsSource, Settings
 from pbxconf.manifest.errors import ManifestError, Position
-from pbxconf.manifest.positions import Document, item_pos, key_pos, value_pos
+from pbxconf.manifest.positions import Document, item_pos, key_pos, pos, value_pos
 
 INVENTORY_FILE = "pbxconf.yaml"
 
@@ -67,6 +67,9 @@ class Member:
     position: Position
     # sha256 of what the inventory says of this PBX: a saved fleet plan pins it.
     fingerprint: str
+    # Its layers that do not exist, each said where the inventory names it: the PBX
+    # fails alone, the others go on.
+    missing_layers: tuple[ManifestError, ...] = ()
 
 
 @dataclass
@@ -217,11 +220,12 @@ def _member(
         "write_interval": pick("write_interval"),
     }
     ca = pick("ca_bundle")
+    paths = tuple(_resolve(base, layer) for layer in layers)
     return Member(
         name=entry.name,
         url=entry.url.rstrip("/"),
         labels=labels,
-        layers=tuple(_resolve(base, layer) for layer in layers),
+        layers=paths,
         variables=variables,
         username=username,
         username_env=username_env,
@@ -232,6 +236,27 @@ def _member(
         write_interval=pick("write_interval"),
         position=at,
         fingerprint=hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest(),
+        missing_layers=_missing_layers(doc, node, where, paths),
+    )
+
+
+def _missing_layers(
+    doc: Document, node: dict[str, Any], where: str, paths: tuple[Path, ...]
+) -> tuple[ManifestError, ...]:
+    """Each layer that does not exist, at its place in the PBX's `manifests` (or in
+    `defaults`' when the PBX has none of its own)."""
+    missing = [i for i, path in enumerate(paths) if not path.exists()]
+    if not missing:
+        return ()
+    own = node.get("manifests")
+    listed = own if isinstance(own, list) else (doc.root.get("defaults") or {}).get("manifests")
+    return tuple(
+        ManifestError(
+            item_pos(doc, listed, i) if isinstance(listed, list) else pos(doc, node),
+            f"{where}.manifests[{i}]",
+            f"{paths[i]}: no such file or directory",
+        )
+        for i in missing
     )
 
 

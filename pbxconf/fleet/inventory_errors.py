@@ -11,7 +11,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from pbxconf.fleet.inventory_model import InventoryModel, PbxEntry, SecretsSource, Settings
 from pbxconf.manifest.errors import ManifestError, ManifestErrors, Position
-from pbxconf.manifest.messages import did_you_mean, what
+from pbxconf.manifest.messages import did_you_mean, validation_message, what
 from pbxconf.manifest.positions import Document, follow, key_pos, locate
 from pbxconf.manifest.yaml import YamlRefused
 from pbxconf.manifest.yaml import load as load_yaml
@@ -102,11 +102,13 @@ def located(doc: Document, err: ValidationError) -> list[ManifestError]:
                 message = f"unknown key `{leaf}`{did_you_mean(leaf, _FIELDS.get(parent, set()))}"
         elif kind == "missing":
             message = f"missing required key `{loc[-1]}`"
+        elif kind == "too_short" and loc[-1] == "manifests":
+            message = "no layers: list its manifest layers, the base first"
         elif kind == "string_pattern_mismatch":
             message = _pattern_message(loc, problem.get("input"))
         else:
-            text = problem["msg"].removeprefix("Value error, ")
-            message = f"{text}; found {problem.get('input')!r}"
+            text = validation_message(problem["msg"])
+            message = f"{text}; found {_shown(loc, problem.get('input'))}"
         errors.append(ManifestError(position, where, message))
     return sorted(errors, key=order)
 
@@ -119,13 +121,26 @@ def _pattern_message(loc: list[Any], found: Any) -> str:
             f"found {found!r}"
         )
     if leaf == "url":
+        if "@" in str(found):
+            return (
+                "holds credentials (`user:password@`), which would print wherever the URL "
+                "does: give `username` and `password_env` instead"
+            )
         return f"expected an http(s) base URL like https://pbx.example.com; found {found!r}"
     if "labels" in loc:
         return (
             "labels are letters, digits, `.`, `_`, `/` and `-` (values up to 63 characters); "
             f"found {found!r}"
         )
-    return f"expected an environment variable name like PBX_API_PASSWORD; found {found!r}"
+    # Not echoed: a value given where a variable's name goes may be the secret itself.
+    return "expected an environment variable name like PBX_API_PASSWORD (the value is not shown)"
+
+
+def _shown(loc: list[Any], found: Any) -> str:
+    """A wrong value as an error shows it: never a variable's (it may be a secret)."""
+    if "variables" in loc or str(loc[-1]).endswith("_env"):
+        return "a value not shown (it may be a secret)"
+    return repr(found)
 
 
 def _path_text(document: dict[str, Any], path: list[Any]) -> str:

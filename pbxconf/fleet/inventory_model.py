@@ -12,6 +12,9 @@ NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 LABEL_KEY = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$"
 LABEL_VALUE = r"^[A-Za-z0-9._/-]{0,63}$"
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# A base URL with no credentials in it (`user:password@`): they would print wherever the
+# URL does.
+URL = r"^https?://[^\s/?#@]+(/[^\s?#]*)?$"
 
 EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME)]
 LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE)]
@@ -46,6 +49,7 @@ class Settings(_Strict):
     labels: Labels = Field(default_factory=dict, description="For --select LABEL=VALUE.")
     manifests: list[Layer] | None = Field(
         None,
+        min_length=1,
         description="Manifest layers (files or directories, relative to the inventory), "
         "first the base: each later layer overrides the ones before it, by identity and "
         "field by field.",
@@ -61,7 +65,7 @@ class PbxEntry(Settings):
     name: Annotated[str, StringConstraints(pattern=NAME)] = Field(
         description="The PBX's name in the fleet (--pbx NAME, export directories)."
     )
-    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")] = Field(
+    url: Annotated[str, StringConstraints(pattern=URL)] = Field(
         description="The PBX's base URL, e.g. https://pbx.example.com."
     )
 

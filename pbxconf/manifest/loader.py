@@ -33,6 +33,7 @@ from pbxconf.manifest.messages import (
     item_label,
     or_list,
     unknown_field,
+    validation_message,
     what,
 )
 from pbxconf.manifest.positions import (
@@ -126,11 +127,13 @@ class _Loader:
             self.unreadable = True
             return
         if not isinstance(doc.root, dict):
+            # A whole file of text is not echoed: it may be a secrets file named by mistake.
+            found = "text" if isinstance(doc.root, str) else what(doc.root)
             self.error(
                 Position(name, 1, 1),
                 "",
-                "a manifest is a mapping that starts with "
-                f"`version: {FORMAT_VERSION}`; found {what(doc.root)}",
+                f"a manifest is a mapping that starts with `version: {FORMAT_VERSION}`; "
+                f"found {found}",
             )
             return
         self._top_level(doc, doc.root)
@@ -538,13 +541,7 @@ class _Loader:
                     "remove it"
                 )
             else:
-                text = problem["msg"].removeprefix("Value error, ")
-                text = re.sub(
-                    r"^(Input|String|Value|List|Integer) should (be|have|match)",
-                    r"expected to \2",
-                    text,
-                )
-                text = text.replace("expected to be ", "expected ")
+                text = validation_message(problem["msg"])
                 message = f"{text}; found {found!r}" if kind_of != "value_error" else text
             self.error(position, where, message)
 

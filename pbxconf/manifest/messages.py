@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +16,15 @@ def item_label(kind: Kind, item: Any, section: str, index: int) -> str:
     if isinstance(item, dict) and all(f in item for f in kind.key_fields):
         return kind.label(tuple(str(item[f]) for f in kind.key_fields))
     return f"{section}[{index}]"
+
+
+def validation_message(msg: str) -> str:
+    """pydantic's message as the manifests' errors say it: `expected ...`."""
+    text = msg.removeprefix("Value error, ")
+    text = re.sub(
+        r"^(Input|String|Value|List|Integer) should (be|have|match)", r"expected to \2", text
+    )
+    return text.replace("expected to be ", "expected ")
 
 
 def what(value: Any) -> str:

@@ -173,6 +173,35 @@ BAD = [
         ],
     ),
     (
+        GOOD.replace("manifests: [base]\n  - name: porto", "manifests: []\n  - name: porto"),
+        [
+            "pbxconf.yaml:7:5: pbxes[name=lisbon].manifests: no layers: list its manifest "
+            "layers, the base first"
+        ],
+    ),
+    (
+        GOOD.replace("https://pbx-porto", "https://api:hunter2@pbx-porto"),
+        [
+            "pbxconf.yaml:9:10: pbxes[name=porto].url: holds credentials (`user:password@`), "
+            "which would print wherever the URL does: give `username` and `password_env` "
+            "instead"
+        ],
+    ),
+    (
+        GOOD.replace("password_env: PBX_API_PASSWORD", "password_env: hunter2-secret"),
+        [
+            "pbxconf.yaml:2:41: defaults.password_env: expected an environment variable name "
+            "like PBX_API_PASSWORD (the value is not shown)"
+        ],
+    ),
+    (
+        GOOD.replace("    labels: {region: north}", "    variables: {TRUNK_PASSWORD: [hunter2]}"),
+        [
+            "pbxconf.yaml:10:17: pbxes[name=porto].variables.TRUNK_PASSWORD: expected a valid "
+            "string; found a value not shown (it may be a secret)"
+        ],
+    ),
+    (
         GOOD.replace("version: 1", "version: 2"),
         ["pbxconf.yaml:1:10: version: expected `version: 1`, found 2"],
     ),
@@ -195,4 +224,69 @@ def test_bad_inventories_name_file_line_col(
     for error in errors:
         assert any(line.startswith(error) for line in lines), result.stderr
     assert lines[-1].startswith("Error: ") and lines[-1].endswith("in the inventory")
+    assert "hunter2" not in result.output
+
+
+def test_a_layer_that_does_not_exist_fails_its_pbx_where_the_inventory_names_it(
+    inventory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inventory.write_text(
+        GOOD.replace(
+            "manifests: [base]\n  - name: porto", "manifests: [base, nowhere]\n  - name: porto"
+        )
+    )
+    monkeypatch.chdir(inventory.parent)
+    result = run("validate", "--all")
+    assert result.exit_code == 1
+    assert (
+        "pbxconf.yaml:7:23: pbxes[name=lisbon].manifests[1]: nowhere: no such file or directory"
+        in result.output
+    )
+    assert "porto: 1 file(s) in 1 layer(s) valid" in result.output
+
+
+def test_validate_never_runs_the_inventorys_secrets_command(
+    inventory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pull request may change the inventory: checking files must not run what it names.
+    ran = inventory.parent / "ran"
+    inventory.write_text(f"secrets: {{command: 'touch {ran}'}}\n" + GOOD)
+    monkeypatch.chdir(inventory.parent)
+    result = run("validate")
+    assert result.exit_code == 0, result.output
+    assert not ran.exists()
+    assert "secrets.command is not run by validate (offline)" in result.stderr
+
+
+def test_the_inventorys_secrets_source_is_named_as_the_inventory_gives_it(
+    inventory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (inventory.parent / "secrets.env").write_text("A=1\nhunter2 is not a line\n")
+    inventory.write_text("secrets: {file: secrets.env}\n" + GOOD)
+    monkeypatch.chdir(inventory.parent)
+    result = run("validate")
+    assert result.exit_code == 1
+    assert (
+        "pbxconf.yaml: secrets.file secrets.env: line 2 is not NAME=value (not shown: it may "
+        "hold a secret)" in result.stderr
+    )
+    assert "hunter2" not in result.output
+
+
+def test_a_layer_naming_a_secrets_file_does_not_echo_it(
+    inventory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (inventory.parent / "secrets.env").write_text("PBX_API_PASSWORD=hunter2\n")
+    inventory.write_text(
+        GOOD.replace(
+            "manifests: [base]\n  - name: porto", "manifests: [base, secrets.env]\n  - name: porto"
+        )
+    )
+    monkeypatch.chdir(inventory.parent)
+    result = run("validate", "--pbx", "lisbon")
+    assert result.exit_code == 1
+    assert (
+        "secrets.env:1:1: a manifest is a mapping that starts with `version: 1`; found text"
+        in result.output
+    )
     assert "hunter2" not in result.output

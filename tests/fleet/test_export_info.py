@@ -7,6 +7,10 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from pbxconf.cli import main
 from tests.fleet.conftest import HOTELS, Fleet, serial
 
 
@@ -90,3 +94,28 @@ def test_fleet_list_shows_a_selection_offline(fleet: Fleet) -> None:
     assert [p["name"] for p in json.loads(result.stdout)] == ["lisbon", "porto"]
     shards = json.loads(fleet.cli("fleet", "list", "--all", "--shard", "1/3", "--json").stdout)
     assert all(p["shard"] == 1 for p in shards)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("version: [\n", "b/pbx.yaml:2:1: YAML syntax: "),
+        ("version: 1\nextensions: [1, 2]\n", "b/pbx.yaml:2:14: extensions[0]: expected a mapping"),
+        ("version: 1\nexternal: 5\n", "b/pbx.yaml:2:1: external: expected a mapping"),
+        ("version: 1\nextensions: {a: 1}\n", "b/pbx.yaml:2:1: extensions: expected a list"),
+        ("version: 1\nextensions:\n\t- number: 1\n", "b/pbx.yaml:3:1: YAML syntax: a tab"),
+    ],
+)
+def test_propose_base_says_where_an_export_is_broken(tmp_path: Path, text: str, error: str) -> None:
+    exports = tmp_path / "exports"
+    for site, body in (("a", "version: 1\nextensions: [{number: 1000, name: A}]\n"), ("b", text)):
+        (exports / site).mkdir(parents=True)
+        (exports / site / "pbx.yaml").write_text(body)
+    result = CliRunner().invoke(
+        main, ["fleet", "propose-base", str(exports), "-o", str(tmp_path / "p")]
+    )
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"Error: {exports / 'b'}: not a valid export: {exports}/{error}"), line
+    assert not (tmp_path / "p").exists()
