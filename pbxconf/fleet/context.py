@@ -86,7 +86,8 @@ def open_inventory(path: Path | None) -> Inventory:
                 "repository's root); give --inventory FILE"
             )
     elif not path.is_file():
-        raise UsageError(f"--inventory {path}: no such file")
+        why = "not a regular file" if path.exists() else "no such file"
+        raise UsageError(f"--inventory {path}: {why}")
     return load_inventory(path)
 
 

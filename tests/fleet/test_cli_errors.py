@@ -290,3 +290,9 @@ def test_a_layer_naming_a_secrets_file_does_not_echo_it(
         in result.output
     )
     assert "hunter2" not in result.output
+
+
+def test_an_inventory_that_is_not_a_file_says_so() -> None:
+    result = run("plan", "--all", "--inventory", "/dev/null")
+    assert result.exit_code == 2
+    assert "--inventory /dev/null: not a regular file" in result.stderr
