@@ -58,7 +58,8 @@ def plan_in_processes(
                     spool.adopt(path, where)  # opened now: kept after the folder goes
         finally:
             _WORK.clear()
-    return [found[i] for i in range(len(run.members))]
+    job = PlanJob(run, options, fmt, spool, save, colour)  # to fail entries that reach one PBX
+    return job.refuse_same_pbx([found[i] for i in range(len(run.members))])
 
 
 def _plan_part(part: int) -> tuple[dict[int, Outcome], Path, Where]:
