@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.fleet.conftest import HOTELS, Fleet, serial
 
 
@@ -90,3 +92,13 @@ def test_fleet_list_shows_a_selection_offline(fleet: Fleet) -> None:
     assert [p["name"] for p in json.loads(result.stdout)] == ["lisbon", "porto"]
     shards = json.loads(fleet.cli("fleet", "list", "--all", "--shard", "1/3", "--json").stdout)
     assert all(p["shard"] == 1 for p in shards)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_export_refuses_a_folder_it_cannot_make_before_reading_a_pbx(fleet: Fleet) -> None:
+    # /proc takes no new folder, though as root it looks writable.
+    result = fleet.cli("export", "--pbx", "lisbon", "-o", "/proc/nope")
+    assert result.exit_code == 2
+    assert "--output /proc/nope: cannot write the export there: " in result.stderr
+    assert "Traceback" not in result.output
+    assert fleet.sim("lisbon").calls == []
