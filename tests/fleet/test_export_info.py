@@ -102,3 +102,14 @@ def test_export_refuses_a_folder_it_cannot_make_before_reading_a_pbx(fleet: Flee
     assert "--output /proc/nope: cannot write the export there: " in result.stderr
     assert "Traceback" not in result.output
     assert fleet.sim("lisbon").calls == []
+
+
+def test_fleet_list_shards_the_whole_inventory_without_a_selection(fleet: Fleet) -> None:
+    listed = []
+    for k in range(1, 5):
+        alone = fleet.cli("fleet", "list", "--shard", f"{k}/4", "--json")
+        assert alone.exit_code == 0, alone.output
+        with_all = fleet.cli("fleet", "list", "--all", "--shard", f"{k}/4", "--json")
+        assert json.loads(alone.stdout) == json.loads(with_all.stdout)
+        listed += [entry["name"] for entry in json.loads(alone.stdout)]
+    assert sorted(listed) == sorted(HOTELS)
