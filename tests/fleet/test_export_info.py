@@ -26,6 +26,8 @@ def test_export_all_writes_a_directory_per_pbx(fleet: Fleet, tmp_path: Path) -> 
         result.stderr
     )
     assert re.search(r"^porto +exported: 20 extensions, .* to ", result.stdout, re.M)
+    # Each kind by its title, counted: never a manifest section's key.
+    assert "1 SIP trunk, 1 outbound route, 1 inbound route, 0 wake-up calls to" in result.stdout
 
 
 def test_a_proposed_base_gives_back_every_pbx(fleet: Fleet, tmp_path: Path) -> None:
