@@ -85,7 +85,7 @@ class ApplyJob:
                     return self.ended(index, member, plan, "dry-run")
                 decision = await self.rollout.claim(index, member.name)
                 if decision == "defer":
-                    return Outcome(member.name, "deferred")
+                    return Outcome(member.name, "deferred", counts(plan))
                 if decision == "stop" or self.stop.requested:
                     why = self.rollout.stopped or f"interrupted by {self.stop.requested}"
                     return self.ended(index, member, plan, "not-run", why)
@@ -184,8 +184,11 @@ class ApplyJob:
             self.spool.put("json", index, entry_text(entry))
         return Outcome(member.name, outcome, message=one_line(err))
 
-    def not_run(self, index: int, member: Member, why: str) -> Outcome:
-        """A PBX the rollout never started."""
+    def not_run(
+        self, index: int, member: Member, why: str, planned: dict[str, int] | None = None
+    ) -> Outcome:
+        """A PBX the rollout never started, or never applied (`planned`: its plan's
+        counts, when the canary phase planned it)."""
         if self.fmt == "text":
             self.spool.put(
                 "text", index, f"pbxconf apply for {target_of(member)}\n\n  Not run: {why}.\n"
@@ -203,7 +206,7 @@ class ApplyJob:
                 apply=None,
             )
             self.spool.put("json", index, entry_text(entry))
-        return Outcome(member.name, "not-run", message=why)
+        return Outcome(member.name, "not-run", planned or {}, message=why)
 
 
 def _failure(result: ApplyResult) -> str:
@@ -252,7 +255,9 @@ async def run_apply(job: ApplyJob, progress: Callable[[int, Outcome], None]) -> 
     for index, member in enumerate(run.members):
         outcome = found.get(index)
         if outcome is None or outcome.deferred:
-            outcome = job.not_run(index, member, why or "not started")
+            planned = outcome.counts if outcome is not None else None
+            outcome = job.not_run(index, member, why or "not started", planned)
+            progress(index, outcome)
         outcomes.append(outcome)
     return outcomes
 

@@ -170,13 +170,20 @@ def _saved_lines(run: FleetRun, spool: Spool, outcomes: list[Outcome]) -> Iterat
 
 
 def progress_lines(note: Echo, total: int) -> Callable[[int, Outcome], None]:
-    """One line on stderr as each PBX is done: a long run shows that it moves."""
+    """One line on stderr as each PBX is done, `[k/N]`: a long run shows that it moves.
+    A PBX a rollout defers is not done yet: its line comes when it is."""
     finished = 0
 
     def done(index: int, outcome: Outcome) -> None:
         nonlocal finished
+        if outcome.deferred:
+            return
         finished += 1
-        said = f": {outcome.message}" if outcome.message else ""
-        note(f"[{finished}/{total}] {outcome.name}: {outcome.result}{said}\n")
+        note(progress_line(finished, total, outcome))
 
     return done
+
+
+def progress_line(finished: int, total: int, outcome: Outcome) -> str:
+    said = f": {outcome.message}" if outcome.message else ""
+    return f"[{finished}/{total}] {outcome.name}: {outcome.result}{said}\n"
