@@ -160,7 +160,8 @@ def write_plan_output(
 
 
 def _saved_lines(run: FleetRun, spool: Spool, outcomes: list[Outcome]) -> Iterator[str]:
-    yield json.dumps(header(run.inventory.path, run.selection.describe()), sort_keys=True)
+    names = [member.name for member in run.members]
+    yield json.dumps(header(run.inventory.path, run.selection.describe(), names), sort_keys=True)
     for index, (member, outcome) in enumerate(zip(run.members, outcomes, strict=True)):
         text = spool.get("saved", index)
         if text is not None:

@@ -365,3 +365,30 @@ def test_plan_in_processes_counts_its_progress(fleet: Fleet) -> None:
     result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert_counts_each_pbx_once(result.stderr)
+
+
+def damaged_copies(saved: Path) -> dict[str, tuple[str, str]]:
+    """Ways a saved fleet plan is damaged: its text, and what apply says of it."""
+    lines = saved.read_text().splitlines(keepends=True)
+    edited = lines[1].replace('"update"', '"delete"', 1)
+    assert edited != lines[1]
+    return {
+        "header only": (lines[0], "truncated: no line for lisbon, porto, faro of the 3"),
+        "a line missing": ("".join(lines[:1] + lines[2:]), "truncated: no line for lisbon of"),
+        "a line twice": ("".join(lines + lines[1:2]), ":5: a second line for lisbon"),
+        "another format": ('{"format": "x"}\n' + "".join(lines[1:]), ": not a saved plan: "),
+        "changes edited": ("".join([*lines[:1], edited, *lines[2:]]), "differ from their digest"),
+    }
+
+
+def test_a_damaged_saved_fleet_plan_is_refused_whole(fleet: Fleet, tmp_path: Path) -> None:
+    saved = tmp_path / "fleet-plan.json"
+    assert fleet.cli("plan", "--all", "--out", str(saved)).exit_code == 0
+    for how, (text, said) in damaged_copies(saved).items():
+        damaged = tmp_path / "damaged.json"
+        damaged.write_text(text)
+        result = fleet.cli("apply", str(damaged), "--auto-approve")
+        assert result.exit_code == 1, how
+        assert f"Error: {damaged}" in result.stderr and said in result.stderr, how
+        assert "Traceback" not in result.output
+    assert all(fleet.writes(hotel) == 0 for hotel in HOTELS)
