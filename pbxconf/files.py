@@ -32,6 +32,19 @@ def cannot_write(path: Path) -> str | None:
     return None
 
 
+def cannot_make_folder(path: Path) -> str | None:
+    """Why the folder `path` cannot be made, or None once it is there. For a command that
+    writes into a folder: made before the work, it is a real test where `cannot_write`
+    only looks (as root, everything looks writable, /proc too)."""
+    if reason := cannot_write(path / "x"):
+        return reason
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return err.strerror or str(err)
+    return None
+
+
 def write_whole(path: Path, text: str | Iterable[str], *, private: bool = False) -> None:
     """Write `text` to `path` through a temporary file beside it, so an interrupted command
     or a full disk never leaves half a file where a whole one was. Creates the folders on

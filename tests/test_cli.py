@@ -193,7 +193,9 @@ def test_sim_serve_prints_url_and_credentials_and_serves() -> None:
             "info", "--url", match[1], "--username", "api", "--password", "pbxconf-sim"
         )
         assert code == 0, err
-        assert "Serial number:   SIM0000000000001" in out
+        # Its serial number is made from its port: simulators side by side are distinct.
+        port = int(match[1].rsplit(":", 1)[1])
+        assert f"Serial number:   SIM{port:013d}" in out
     finally:
         proc.terminate()
         proc.wait(10)

@@ -184,14 +184,14 @@ def test_unmanaged_objects_are_counted_with_what_prune_can_do(state: Path, tmp_p
     shutil.copy(EXAMPLES / "small-office" / "extensions.yaml", tmp_path / "m")
     result = cli("plan", str(tmp_path / "m"), *sim_args(state))
     assert result.stdout.splitlines()[-1] == (
-        "Unmanaged (on the PBX, in no manifest): 14 extensions, 1 IVR, 1 queue, 2 trunks, "
-        "2 outbound_routes, 2 inbound_routes. --prune deletes the trunks, outbound_routes "
-        "and inbound_routes; the API cannot delete extensions, ivrs and queues."
+        "Unmanaged (on the PBX, in no manifest): 14 extensions, 1 IVR, 1 queue, 2 SIP "
+        "trunks, 2 outbound routes, 2 inbound routes. --prune deletes the SIP trunks, "
+        "outbound routes and inbound routes; the API cannot delete extensions, IVRs and queues."
     )
     result = cli("plan", str(tmp_path / "m"), *sim_args(state), "--prune", "--force")
     assert result.stdout.splitlines()[-1] == (
         "Unmanaged (on the PBX, in no manifest): 14 extensions, 1 IVR, 1 queue. The API "
-        "cannot delete extensions, ivrs and queues."
+        "cannot delete extensions, IVRs and queues."
     )
 
 

@@ -19,7 +19,7 @@ def fleet() -> None:
 
 
 @fleet.command("list")
-@fleet_options()
+@fleet_options(all_by_default=True)
 @click.option("--json", "as_json", is_flag=True, help="As JSON: names, URLs, labels, layers.")
 def fleet_list(fleet: FleetArgs, as_json: bool) -> None:
     """List the inventory's PBXes (those selected, with --pbx, --select, --all, --shard):

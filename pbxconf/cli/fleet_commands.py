@@ -23,7 +23,7 @@ from pbxconf.cli.options import Manifests
 from pbxconf.cli.output import OUTPUT
 from pbxconf.connect import Connection
 from pbxconf.errors import PbxconfError, UsageError
-from pbxconf.files import cannot_write
+from pbxconf.files import cannot_make_folder, cannot_write
 from pbxconf.fleet.context import FleetRun
 from pbxconf.fleet.runner import Outcome
 from pbxconf.plan import PlanOptions
@@ -265,9 +265,10 @@ def export_over_fleet(
         raise UsageError("with a fleet, export needs --output DIRECTORY (one directory per PBX)")
     if output.exists() and not output.is_dir():
         raise UsageError(f"--output {output} is a file; a fleet's export writes a directory")
-    if reason := cannot_write(output / "pbx.yaml"):
-        raise UsageError(f"--output {output}: cannot write the export there: {reason}")
     run = build_run(fleet, timeout=conn.timeout)
+    # Made before any PBX is read: no fleet's export is made and then lost to a bad path.
+    if run.members and (reason := cannot_make_folder(output)):
+        raise UsageError(f"--output {output}: cannot write the export there: {reason}")
     if no_pbx(run):
         return
     with Spool() as spool:

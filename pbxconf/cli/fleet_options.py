@@ -39,10 +39,13 @@ class FleetArgs:
         return self.selection is not None
 
 
-def fleet_options(*, secrets: bool = False, processes: bool = False) -> Callable[[F], F]:
+def fleet_options(
+    *, secrets: bool = False, processes: bool = False, all_by_default: bool = False
+) -> Callable[[F], F]:
     """`secrets`: also the secrets source options, for commands without manifests
     (export, info), where the PBXes' credentials may come from. `processes`: also
-    `--processes` (plan)."""
+    `--processes` (plan). `all_by_default`: without --pbx, --select or --all, the
+    command is for the whole inventory (`fleet list`), and --shard shares that."""
 
     def decorate(command: F) -> F:
         @click.option(
@@ -83,7 +86,7 @@ def fleet_options(*, secrets: bool = False, processes: bool = False) -> Callable
         )
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            kwargs["fleet"] = _fleet_args(kwargs, secrets, processes)
+            kwargs["fleet"] = _fleet_args(kwargs, secrets, processes, all_by_default)
             return command(*args, **kwargs)
 
         if processes:
@@ -115,7 +118,9 @@ def fleet_options(*, secrets: bool = False, processes: bool = False) -> Callable
     return decorate
 
 
-def _fleet_args(kwargs: dict[str, Any], secrets: bool, processes: bool) -> FleetArgs:
+def _fleet_args(
+    kwargs: dict[str, Any], secrets: bool, processes: bool, all_by_default: bool = False
+) -> FleetArgs:
     names = tuple(
         name.strip()
         for given in kwargs.pop("pbx_names")
@@ -138,6 +143,8 @@ def _fleet_args(kwargs: dict[str, Any], secrets: bool, processes: bool) -> Fleet
     if len(ways) > 1:
         raise UsageError(f"give one of --pbx, --select or --all, not {' and '.join(ways)}")
     shard = Shard.parse(shard_text) if shard_text is not None else None
+    if not ways and all_by_default and shard is not None:
+        everything, ways = True, ["--all"]
     if not ways:
         for flag, given in (
             ("--shard", shard is not None),

@@ -176,6 +176,10 @@ def sim_serve(
         sock = bind(host, port)
     except OSError as err:
         raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from None
+    if fleet_size is None and state_file is None:
+        # Simulators started side by side (a fleet's demo) are different PBXes, as real
+        # ones are: each its own serial number, from its port.
+        simulator.state.device["sn"] = f"SIM{sock.getsockname()[1]:013d}"
     scheme = "https" if certfile else "http"
     url = f"{scheme}://{host if ':' not in host else f'[{host}]'}:{sock.getsockname()[1]}"
     if not is_loopback_host(host):

@@ -12,6 +12,7 @@ from pbxconf.apply import ApplyResult, StopFlag, describe_failure, execute
 from pbxconf.errors import PbxconfError
 from pbxconf.fleet.context import FleetRun
 from pbxconf.fleet.documents import FleetPbxApply, entry_text
+from pbxconf.fleet.identity import identify
 from pbxconf.fleet.inventory import Member
 from pbxconf.fleet.member import open_member
 from pbxconf.fleet.output import Echo, tally, write_json, write_text
@@ -84,7 +85,7 @@ class ApplyJob:
                     return self.ended(index, member, plan, "dry-run")
                 decision = await self.rollout.claim(index, member.name)
                 if decision == "defer":
-                    return Outcome(member.name, "deferred")
+                    return Outcome(member.name, "deferred", counts(plan))
                 if decision == "stop" or self.stop.requested:
                     why = self.rollout.stopped or f"interrupted by {self.stop.requested}"
                     return self.ended(index, member, plan, "not-run", why)
@@ -183,8 +184,11 @@ class ApplyJob:
             self.spool.put("json", index, entry_text(entry))
         return Outcome(member.name, outcome, message=one_line(err))
 
-    def not_run(self, index: int, member: Member, why: str) -> Outcome:
-        """A PBX the rollout never started."""
+    def not_run(
+        self, index: int, member: Member, why: str, planned: dict[str, int] | None = None
+    ) -> Outcome:
+        """A PBX the rollout never started, or never applied (`planned`: its plan's
+        counts, when the canary phase planned it)."""
         if self.fmt == "text":
             self.spool.put(
                 "text", index, f"pbxconf apply for {target_of(member)}\n\n  Not run: {why}.\n"
@@ -202,7 +206,7 @@ class ApplyJob:
                 apply=None,
             )
             self.spool.put("json", index, entry_text(entry))
-        return Outcome(member.name, "not-run", message=why)
+        return Outcome(member.name, "not-run", planned or {}, message=why)
 
 
 def _failure(result: ApplyResult) -> str:
@@ -215,7 +219,9 @@ def _failure(result: ApplyResult) -> str:
 
 async def run_apply(job: ApplyJob, progress: Callable[[int, Outcome], None]) -> list[Outcome]:
     """Apply every PBX of the run: the canaries first when asked, then the rest; what
-    was never started is said to be, with why."""
+    was never started is said to be, with why. Every PBX is asked who it is first: one
+    that cannot be, or that another entry reaches too, fails before anything is written
+    to any."""
     run, rollout, stop = job.run, job.rollout, job.stop
 
     def canary_phase_over() -> object:
@@ -224,16 +230,21 @@ async def run_apply(job: ApplyJob, progress: Callable[[int, Outcome], None]) -> 
     def rollout_over() -> object:
         return stop.requested or rollout.stopped
 
-    found = await run_each(
-        run.members,
-        job,
-        run.parallel,
-        stopped=canary_phase_over if rollout.in_canary_phase else rollout_over,
-        done=progress,
+    found = await refuse_unidentified(job, progress)
+    usable = [i for i in range(len(run.members)) if i not in found]
+    found.update(
+        await run_each(
+            run.members,
+            job,
+            run.parallel,
+            indexes=usable,
+            stopped=canary_phase_over if rollout.in_canary_phase else rollout_over,
+            done=progress,
+        )
     )
     if rollout.in_canary_phase and not (stop.requested or rollout.stopped):
         rollout.start_rollout()
-        rest = [i for i in range(len(run.members)) if i not in found or found[i].deferred]
+        rest = [i for i in usable if i not in found or found[i].deferred]
         found.update(
             await run_each(
                 run.members, job, run.parallel, indexes=rest, stopped=rollout_over, done=progress
@@ -244,9 +255,29 @@ async def run_apply(job: ApplyJob, progress: Callable[[int, Outcome], None]) -> 
     for index, member in enumerate(run.members):
         outcome = found.get(index)
         if outcome is None or outcome.deferred:
-            outcome = job.not_run(index, member, why or "not started")
+            planned = outcome.counts if outcome is not None else None
+            outcome = job.not_run(index, member, why or "not started", planned)
+            progress(index, outcome)
         outcomes.append(outcome)
     return outcomes
+
+
+async def refuse_unidentified(
+    job: ApplyJob, progress: Callable[[int, Outcome], None]
+) -> dict[int, Outcome]:
+    """The PBXes that cannot be applied because of who they are (see identity.py), each
+    failed and counted by the rollout (a canary is chosen among the others)."""
+    # One the inventory no longer names (a saved plan's) has nothing to ask: its apply
+    # refuses it by name.
+    indexes = [i for i, member in enumerate(job.run.members) if member.url]
+    refused = {}
+    for index, err in sorted((await identify(job.run, indexes)).items()):
+        member = job.run.members[index]
+        refused[index] = job.failed(index, member, err, "failed")
+        job.rollout.finished(refused[index])
+        await job.rollout.pass_turn(index)
+        progress(index, refused[index])
+    return refused
 
 
 def write_apply_output(echo: Echo, job: ApplyJob, outcomes: list[Outcome]) -> None:

@@ -18,6 +18,7 @@ from pbxconf.errors import PbxconfError
 from pbxconf.export import Export, export_state
 from pbxconf.files import write_whole
 from pbxconf.fleet.context import FleetRun
+from pbxconf.fleet.identity import clashes, serial_of
 from pbxconf.fleet.inventory import Member
 from pbxconf.fleet.member import open_member
 from pbxconf.fleet.output import Echo, table
@@ -74,12 +75,19 @@ class ExportJob:
             "unreadable": result.unreadable,
         }
         self.spool.put("notes", index, json.dumps(notes))
-        return Outcome(member.name, "exported", message=f"{said} to {folder}")
+        return Outcome(
+            member.name, "exported", message=f"{said} to {folder}", serial=serial_of(device)
+        )
 
 
 async def run_export(job: ExportJob) -> list[Outcome]:
     found = await run_each(job.run.members, job, job.run.parallel)
-    return [found[i] for i in range(len(job.run.members))]
+    outcomes = [found[i] for i in range(len(job.run.members))]
+    # Entries that reach one PBX: each fails, naming the others (their exports are the
+    # same PBX's, written twice).
+    for index, err in clashes([m.name for m in job.run.members], outcomes).items():
+        outcomes[index] = Outcome(outcomes[index].name, "failed", message=one_line(err))
+    return outcomes
 
 
 def write_export_report(echo: Echo, note: Echo, job: ExportJob, outcomes: list[Outcome]) -> None:

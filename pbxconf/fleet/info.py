@@ -11,6 +11,7 @@ from pbxconf import __version__
 from pbxconf.connect import firmware_supports_routes
 from pbxconf.errors import PbxconfError
 from pbxconf.fleet.context import FleetRun
+from pbxconf.fleet.identity import clashes, serial_of
 from pbxconf.fleet.inventory import Member
 from pbxconf.fleet.member import open_member
 from pbxconf.fleet.output import Echo, table
@@ -34,12 +35,17 @@ class InfoJob:
             self.spool.put("info", index, json.dumps({"error": one_line(err)}))
             return Outcome(member.name, "failed", message=one_line(err))
         self.spool.put("info", index, json.dumps({"device": device}))
-        return Outcome(member.name, "no-changes")
+        return Outcome(member.name, "no-changes", serial=serial_of(device))
 
 
 async def run_info(run: FleetRun, spool: Spool) -> list[Outcome]:
     found = await run_each(run.members, InfoJob(run, spool), run.parallel)
-    return [found[i] for i in range(len(run.members))]
+    outcomes = [found[i] for i in range(len(run.members))]
+    # Entries that reach one PBX: each fails, naming the others.
+    for index, err in clashes([m.name for m in run.members], outcomes).items():
+        spool.put("info", index, json.dumps({"error": one_line(err)}))
+        outcomes[index] = Outcome(run.members[index].name, "failed", message=one_line(err))
+    return outcomes
 
 
 def _support(device: dict[str, Any]) -> bool | None:

@@ -13,6 +13,7 @@ from typing import Any
 from pbxconf.errors import PbxconfError
 from pbxconf.fleet.context import FleetRun
 from pbxconf.fleet.documents import FleetPbxPlan, entry_text
+from pbxconf.fleet.identity import clashes, serial_of
 from pbxconf.fleet.inventory import Member
 from pbxconf.fleet.member import open_member
 from pbxconf.fleet.output import Echo, plan_summary, write_json, write_markdown, write_text
@@ -53,8 +54,9 @@ class PlanJob:
             desired = self.run.desired(member, env)
             conn = self.run.connection(member, env)
             async with open_member(member.name, conn, self.run.tls) as pbx:
-                # A saved plan names the PBX it is for: apply refuses it on any other.
-                device = await pbx.device_info() if self.save else {}
+                # Which PBX this is: a saved plan names it (apply refuses it on any
+                # other), and two entries that reach one PBX are both failed.
+                device = await pbx.device_info()
                 plan, _live = await plan_and_log_out(pbx, desired, self.options)
         except PbxconfError as err:
             return self.failed(index, member, err)
@@ -62,7 +64,9 @@ class PlanJob:
             entry = saved_entry(member, plan, desired, self.options, device)
             self.spool.put("saved", index, json.dumps(entry, sort_keys=True))
         self.digests[member.name] = changes_digest(plan, member)
-        return self.planned(index, member, plan)
+        outcome = self.planned(index, member, plan)
+        outcome.serial = serial_of(device)
+        return outcome
 
     def planned(self, index: int, member: Member, plan: Plan) -> Outcome:
         result = "failed" if plan.errors else "changes" if plan.differs else "no-changes"
@@ -86,6 +90,19 @@ class PlanJob:
             self.spool.put("markdown", index, "\n".join(full))
             self.spool.put("markdown-short", index, "\n".join(short))
         return Outcome(member.name, result, counts(plan), message, group=group)
+
+    def refuse_same_pbx(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """Entries that reach one PBX fail, each naming the others: their plans are
+        replaced by the failure, in the output and in a saved plan."""
+        clashing = clashes([m.name for m in self.run.members], outcomes)
+        for index, err in clashing.items():
+            member = self.run.members[index]
+            outcomes[index] = self.failed(index, member, err)
+            self.digests.pop(member.name, None)
+            if self.save:
+                entry = failed_entry(member.name, one_line(err))
+                self.spool.put("saved", index, json.dumps(entry, sort_keys=True))
+        return outcomes
 
     def failed(self, index: int, member: Member, err: PbxconfError) -> Outcome:
         group = ""
@@ -120,7 +137,7 @@ def changes_digest(plan: Plan, member: Member) -> str:
 
 async def plan_fleet(job: PlanJob, progress: Any = None) -> list[Outcome]:
     found = await run_each(job.run.members, job, job.run.parallel, done=progress)
-    return [found[i] for i in range(len(job.run.members))]
+    return job.refuse_same_pbx([found[i] for i in range(len(job.run.members))])
 
 
 def write_plan_output(
@@ -143,7 +160,8 @@ def write_plan_output(
 
 
 def _saved_lines(run: FleetRun, spool: Spool, outcomes: list[Outcome]) -> Iterator[str]:
-    yield json.dumps(header(run.inventory.path, run.selection.describe()), sort_keys=True)
+    names = [member.name for member in run.members]
+    yield json.dumps(header(run.inventory.path, run.selection.describe(), names), sort_keys=True)
     for index, (member, outcome) in enumerate(zip(run.members, outcomes, strict=True)):
         text = spool.get("saved", index)
         if text is not None:
@@ -153,13 +171,20 @@ def _saved_lines(run: FleetRun, spool: Spool, outcomes: list[Outcome]) -> Iterat
 
 
 def progress_lines(note: Echo, total: int) -> Callable[[int, Outcome], None]:
-    """One line on stderr as each PBX is done: a long run shows that it moves."""
+    """One line on stderr as each PBX is done, `[k/N]`: a long run shows that it moves.
+    A PBX a rollout defers is not done yet: its line comes when it is."""
     finished = 0
 
     def done(index: int, outcome: Outcome) -> None:
         nonlocal finished
+        if outcome.deferred:
+            return
         finished += 1
-        said = f": {outcome.message}" if outcome.message else ""
-        note(f"[{finished}/{total}] {outcome.name}: {outcome.result}{said}\n")
+        note(progress_line(finished, total, outcome))
 
     return done
+
+
+def progress_line(finished: int, total: int, outcome: Outcome) -> str:
+    said = f": {outcome.message}" if outcome.message else ""
+    return f"[{finished}/{total}] {outcome.name}: {outcome.result}{said}\n"

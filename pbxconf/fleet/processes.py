@@ -21,7 +21,7 @@ from typing import Any
 
 from pbxconf.fleet.context import FleetRun
 from pbxconf.fleet.output import Echo
-from pbxconf.fleet.plan import PlanJob
+from pbxconf.fleet.plan import PlanJob, progress_line
 from pbxconf.fleet.runner import Outcome, run_each
 from pbxconf.fleet.spool import Spool, Where
 from pbxconf.plan import PlanOptions
@@ -44,12 +44,14 @@ def plan_in_processes(
     """Plan every PBX of the run in `processes` workers; their output into `spool`."""
     found: dict[int, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix="pbxconf-fleet-") as folder:
+        context = multiprocessing.get_context("fork")
+        # PBXes done, in every worker: each progress line's `[k/N]`.
+        finished = context.Value("i", 0)
         _WORK.update(
             run=run, options=options, fmt=fmt, save=save, colour=colour, note=note,
-            folder=Path(folder), processes=processes,
+            folder=Path(folder), processes=processes, finished=finished,
         )  # fmt: skip
         try:
-            context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(processes, mp_context=context) as pool:
                 parts = [pool.submit(_plan_part, part) for part in range(processes)]
                 for part in parts:
@@ -58,7 +60,8 @@ def plan_in_processes(
                     spool.adopt(path, where)  # opened now: kept after the folder goes
         finally:
             _WORK.clear()
-    return [found[i] for i in range(len(run.members))]
+    job = PlanJob(run, options, fmt, spool, save, colour)  # to fail entries that reach one PBX
+    return job.refuse_same_pbx([found[i] for i in range(len(run.members))])
 
 
 def _plan_part(part: int) -> tuple[dict[int, Outcome], Path, Where]:
@@ -70,9 +73,12 @@ def _plan_part(part: int) -> tuple[dict[int, Outcome], Path, Where]:
     spool = Spool(keep_in=_WORK["folder"])
     job = PlanJob(run, _WORK["options"], _WORK["fmt"], spool, _WORK["save"], _WORK["colour"])
 
+    finished = _WORK["finished"]
+
     def done(index: int, outcome: Outcome) -> None:
-        said = f": {outcome.message}" if outcome.message else ""
-        note(f"{outcome.name}: {outcome.result}{said}\n")
+        with finished.get_lock():
+            finished.value += 1
+            note(progress_line(finished.value, len(run.members), outcome))
 
     in_flight = max(1, run.parallel // processes)
     outcomes = asyncio.run(run_each(run.members, job, in_flight, indexes=indexes, done=done))

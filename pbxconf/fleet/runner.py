@@ -38,6 +38,7 @@ class Outcome:
     calls: int = 0  # API writes made (apply)
     # Outcomes whose rendered plans are the same share this (Markdown groups them).
     group: str = ""
+    serial: str = ""  # the PBX's serial number, where the job read it (identity.py)
 
     @property
     def failed(self) -> bool:

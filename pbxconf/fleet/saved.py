@@ -14,6 +14,7 @@ manifests, the secrets or the PBX changed since).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,10 +27,18 @@ from pbxconf.files import write_whole
 from pbxconf.fleet.inventory import Member
 from pbxconf.manifest import Desired, Position
 from pbxconf.plan import Plan, PlanOptions
-from pbxconf.saved_plan import SavedPlan, SavedPlanError, StalePlan, parse_saved_plan, saved_plan
+from pbxconf.saved_plan import (
+    SAVED_FORMAT,
+    SavedPlan,
+    SavedPlanError,
+    StalePlan,
+    parse_saved_plan,
+    saved_plan,
+)
 
 SAVED_FLEET_FORMAT = "pbxconf-saved-fleet-plan"
-SAVED_FLEET_VERSION = 1
+# 2: the header lists the PBXes the file has a line for (a truncated file is refused).
+SAVED_FLEET_VERSION = 2
 
 
 def saved_entry(
@@ -47,8 +56,9 @@ def failed_entry(name: str, message: str) -> dict[str, Any]:
     return {"name": name, "failed": message}
 
 
-def header(inventory: Path, selection: str) -> dict[str, Any]:
+def header(inventory: Path, selection: str, names: list[str]) -> dict[str, Any]:
     return {
+        "pbxes": names,
         "format": SAVED_FLEET_FORMAT,
         "format_version": SAVED_FLEET_VERSION,
         "pbxconf_version": __version__,
@@ -145,8 +155,15 @@ def read_saved_fleet_plan(path: Path) -> SavedFleetPlan | None:
             first = json.loads(handle.readline())
         except (ValueError, UnicodeDecodeError, RecursionError):
             return None
-        if not isinstance(first, dict) or first.get("format") != SAVED_FLEET_FORMAT:
-            return None
+        if not isinstance(first, dict) or first.get("format") == SAVED_FORMAT:
+            return None  # a manifest, or one PBX's saved plan
+        if first.get("format") != SAVED_FLEET_FORMAT:
+            if "format" not in first:
+                return None
+            raise SavedPlanError(
+                f"{path}: not a saved plan: its first line is of format "
+                f"{str(first.get('format'))[:60]!r}; `pbxconf plan --out FILE` saves one"
+            )
         if first.get("format_version") != SAVED_FLEET_VERSION:
             raise SavedPlanError(
                 f"{path}: saved with fleet plan format {first.get('format_version')}; this "
@@ -166,5 +183,46 @@ def read_saved_fleet_plan(path: Path) -> SavedFleetPlan | None:
                 name = None
             if not isinstance(name, str):
                 raise SavedPlanError(f"{path}:{number}: a damaged line; plan again")
+            if name in plan.offsets:
+                raise SavedPlanError(f"{path}:{number}: a second line for {name}; plan again")
+            check_changes(json.loads(line), f"{path}:{number}")
             plan.offsets[name] = offset
+    check_complete(plan)
     return plan
+
+
+def check_complete(plan: SavedFleetPlan) -> None:
+    """The file has a line for each PBX its header lists, and for no other."""
+    listed = plan.header.get("pbxes")
+    if not isinstance(listed, list):
+        raise SavedPlanError(f"{plan.path}: a damaged header (no list of PBXes); plan again")
+    missing = [name for name in listed if name not in plan.offsets]
+    if missing:
+        raise SavedPlanError(
+            f"{plan.path}: truncated: no line for {', '.join(map(str, missing))} of the "
+            f"{len(listed)} PBX(es) it lists; plan again"
+        )
+    extra = [name for name in plan.offsets if name not in listed]
+    if extra:
+        raise SavedPlanError(
+            f"{plan.path}: a line for {', '.join(extra)}, which its header does not list; "
+            "plan again"
+        )
+
+
+def check_changes(data: dict[str, Any], where: str) -> None:
+    """A PBX's saved changes are the ones its digest was made of: what was reviewed is
+    what is applied (apply re-plans, and refuses a plan whose digest differs)."""
+    saved = data.get("saved")
+    if not isinstance(saved, dict):
+        return  # a failed PBX's line; a damaged one is refused when its turn comes
+    model = saved.get("plan")
+    if not isinstance(model, dict):
+        raise SavedPlanError(f"{where}: a damaged line (no plan); plan again")
+    payload = {"changes": model.get("changes"), "calls": model.get("calls")}
+    text = json.dumps(payload, sort_keys=True).encode("utf-8")
+    if hashlib.sha256(text).hexdigest() != saved.get("changes_sha256"):
+        raise SavedPlanError(
+            f"{where}: the changes of {data.get('name')} differ from their digest (the file "
+            "was edited or damaged); plan again"
+        )

@@ -122,8 +122,8 @@ def unmanaged_line(unmanaged: dict[str, int]) -> str:
     """What the PBX holds beyond the manifests, and what --prune can do about it: the API
     deletes trunks, routes and wake-up calls, but not extensions, IVRs or queues."""
     counts = ", ".join(f"{n} {noun(section, n)}" for section, n in unmanaged.items())
-    deletable = [s for s in unmanaged if KINDS.section(s).can_delete]
-    kept = [s for s in unmanaged if not KINDS.section(s).can_delete]
+    deletable = [noun(s, 2) for s in unmanaged if KINDS.section(s).can_delete]
+    kept = [noun(s, 2) for s in unmanaged if not KINDS.section(s).can_delete]
     advice = []
     if deletable:
         advice.append(f"--prune deletes the {and_list(deletable)}")
@@ -134,8 +134,10 @@ def unmanaged_line(unmanaged: dict[str, int]) -> str:
 
 
 def noun(section: str, count: int) -> str:
-    """`1 SIP trunk`, `2 trunks`, `1 IVR`: what to call a section's objects, counted."""
-    return KINDS.section(section).title if count == 1 else section
+    """`1 SIP trunk`, `2 SIP trunks`, `0 wake-up calls`: what to call a section's objects,
+    counted; always the kind's title (a section's name is the manifest's key)."""
+    title = KINDS.section(section).title
+    return title if count == 1 else f"{title}s"
 
 
 def and_list(words: list[str]) -> str:

@@ -28,6 +28,8 @@ def test_export_all_writes_a_directory_per_pbx(fleet: Fleet, tmp_path: Path) -> 
         result.stderr
     )
     assert re.search(r"^porto +exported: 20 extensions, .* to ", result.stdout, re.M)
+    # Each kind by its title, counted: never a manifest section's key.
+    assert "1 SIP trunk, 1 outbound route, 1 inbound route, 0 wake-up calls to" in result.stdout
 
 
 def test_a_proposed_base_gives_back_every_pbx(fleet: Fleet, tmp_path: Path) -> None:
@@ -119,3 +121,24 @@ def test_propose_base_says_where_an_export_is_broken(tmp_path: Path, text: str, 
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"Error: {exports / 'b'}: not a valid export: {exports}/{error}"), line
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_export_refuses_a_folder_it_cannot_make_before_reading_a_pbx(fleet: Fleet) -> None:
+    # /proc takes no new folder, though as root it looks writable.
+    result = fleet.cli("export", "--pbx", "lisbon", "-o", "/proc/nope")
+    assert result.exit_code == 2
+    assert "--output /proc/nope: cannot write the export there: " in result.stderr
+    assert "Traceback" not in result.output
+    assert fleet.sim("lisbon").calls == []
+
+
+def test_fleet_list_shards_the_whole_inventory_without_a_selection(fleet: Fleet) -> None:
+    listed = []
+    for k in range(1, 5):
+        alone = fleet.cli("fleet", "list", "--shard", f"{k}/4", "--json")
+        assert alone.exit_code == 0, alone.output
+        with_all = fleet.cli("fleet", "list", "--all", "--shard", f"{k}/4", "--json")
+        assert json.loads(alone.stdout) == json.loads(with_all.stdout)
+        listed += [entry["name"] for entry in json.loads(alone.stdout)]
+    assert sorted(listed) == sorted(HOTELS)

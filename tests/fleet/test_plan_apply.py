@@ -4,6 +4,10 @@ simulators over TCP."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -319,3 +323,72 @@ def test_plan_in_processes_prints_what_one_process_does(fleet: Fleet, tmp_path: 
     assert fleet.cli("plan", "--all", "--processes", "3", "--out", str(saved)).exit_code == 0
     applied = fleet.cli("apply", str(saved), "--auto-approve")
     assert applied.exit_code == 0, applied.output
+
+
+def progress(stderr: str) -> list[tuple[int, int, str, str]]:
+    """The progress lines: (k, N, PBX, result)."""
+    found = re.findall(r"^\[(\d+)/(\d+)\] ([\w.-]+): ([\w-]+)", stderr, re.M)
+    return [(int(k), int(n), name, result) for k, n, name, result in found]
+
+
+def assert_counts_each_pbx_once(stderr: str) -> dict[str, str]:
+    lines = progress(stderr)
+    assert [(k, n) for k, n, _name, _result in lines] == [(k, 3) for k in range(1, 4)]
+    assert sorted(name for _k, _n, name, _result in lines) == sorted(HOTELS)
+    return {name: result for _k, _n, name, result in lines}
+
+
+def test_a_rollouts_progress_counts_each_pbx_once_as_it_finishes(fleet: Fleet) -> None:
+    result = fleet.cli("apply", "--all", "--auto-approve", "--canary", "1")
+    assert result.exit_code == 0, result.output
+    said = assert_counts_each_pbx_once(result.stderr)
+    assert said == dict.fromkeys(HOTELS, "applied")
+
+
+def test_pbxes_a_failed_canary_kept_from_applying_show_their_planned_changes(
+    fleet: Fleet,
+) -> None:
+    fleet.fault("lisbon", action="errno", path="extension/update", errno="10017", times=0)
+    result = fleet.cli("apply", "--all", "--auto-approve", "--canary", "1")
+    assert result.exit_code == 1
+    said = assert_counts_each_pbx_once(result.stderr)
+    assert said == {"lisbon": "failed", "porto": "not-run", "faro": "not-run"}
+    rows = summary_rows(result.stdout)
+    assert rows["porto"] == ("4 to create, 9 to update", "not run: the canary lisbon failed")
+
+
+def test_plan_in_processes_counts_its_progress(fleet: Fleet) -> None:
+    # A real process: the forked workers write their lines to its stderr.
+    argv = [sys.executable, "-m", "pbxconf", "plan", "--all", "--processes", "2"]
+    argv += ["--inventory", str(fleet.inventory)]
+    env = {**os.environ, **CREDENTIALS}
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert_counts_each_pbx_once(result.stderr)
+
+
+def damaged_copies(saved: Path) -> dict[str, tuple[str, str]]:
+    """Ways a saved fleet plan is damaged: its text, and what apply says of it."""
+    lines = saved.read_text().splitlines(keepends=True)
+    edited = lines[1].replace('"update"', '"delete"', 1)
+    assert edited != lines[1]
+    return {
+        "header only": (lines[0], "truncated: no line for lisbon, porto, faro of the 3"),
+        "a line missing": ("".join(lines[:1] + lines[2:]), "truncated: no line for lisbon of"),
+        "a line twice": ("".join(lines + lines[1:2]), ":5: a second line for lisbon"),
+        "another format": ('{"format": "x"}\n' + "".join(lines[1:]), ": not a saved plan: "),
+        "changes edited": ("".join([*lines[:1], edited, *lines[2:]]), "differ from their digest"),
+    }
+
+
+def test_a_damaged_saved_fleet_plan_is_refused_whole(fleet: Fleet, tmp_path: Path) -> None:
+    saved = tmp_path / "fleet-plan.json"
+    assert fleet.cli("plan", "--all", "--out", str(saved)).exit_code == 0
+    for how, (text, said) in damaged_copies(saved).items():
+        damaged = tmp_path / "damaged.json"
+        damaged.write_text(text)
+        result = fleet.cli("apply", str(damaged), "--auto-approve")
+        assert result.exit_code == 1, how
+        assert f"Error: {damaged}" in result.stderr and said in result.stderr, how
+        assert "Traceback" not in result.output
+    assert all(fleet.writes(hotel) == 0 for hotel in HOTELS)
