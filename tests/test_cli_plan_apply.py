@@ -573,3 +573,13 @@ def test_apply_asks_when_stdin_is_a_terminal_even_if_the_output_is_piped(tmp_pat
     assert done.returncode == 0, done.stderr
     assert "Apply these changes to" in done.stdout  # asked, on the piped output
     assert "Apply complete: 13 call(s)" in done.stdout
+
+
+def test_planning_a_saved_plan_says_to_apply_it(tmp_path: Path) -> None:
+    saved = tmp_path / "plan.json"
+    saved.write_text('{"format": "pbxconf-saved-fleet-plan", "format_version": 2}\n{}\n')
+    result = CliRunner().invoke(main, ["plan", str(saved), "--sim"])
+    assert result.exit_code == 2
+    assert f"{saved} is a saved plan, not a manifest: apply it with `pbxconf apply {saved}`" in (
+        result.stderr
+    )

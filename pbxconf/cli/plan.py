@@ -110,6 +110,11 @@ def plan(
 
         return plan_over_fleet(fleet, manifests, conn, options, fmt, detailed_exitcode, out)
     manifests.require_paths()
+    if saved := _saved_plan_given(manifests.paths):
+        raise UsageError(
+            f"{saved} is a saved plan, not a manifest: apply it with `pbxconf apply {saved}`, "
+            "or plan the manifests it was made from"
+        )
     if out is not None and (reason := cannot_write(out)):
         raise UsageError(f"--out {out}: cannot save the plan there: {reason}")
     target = conn.describe()
@@ -136,3 +141,17 @@ def plan(
         click.echo(f"Saved the plan to {out}; run `pbxconf apply {out}` to apply it.", err=True)
     if detailed_exitcode and result.differs:
         sys.exit(2)
+
+
+def _saved_plan_given(paths: tuple[Path, ...]) -> str | None:
+    """The path, where the one PATH given is a plan saved by `plan --out` (one PBX's or a
+    fleet's) rather than a manifest: read as YAML it would be a syntax error."""
+    if len(paths) != 1 or not str(paths[0]).endswith(".json"):
+        return None
+    try:
+        with open(paths[0], "rb") as handle:
+            first = json.loads(handle.readline())
+    except (OSError, ValueError, RecursionError):
+        return None
+    fmt = first.get("format") if isinstance(first, dict) else None
+    return str(paths[0]) if isinstance(fmt, str) and fmt.startswith("pbxconf-saved") else None
