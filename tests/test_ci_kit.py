@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,11 @@ from pbxconf.sim.server import ThreadedServer
 ROOT = Path(__file__).resolve().parents[1]
 KIT = ROOT / "examples" / "ci"
 GITHUB = sorted((KIT / "github").glob("*.yml"))
+FLEET = ROOT / "examples" / "hotel-group" / ".github" / "workflows" / "pbxconf.yml"
 BIN = Path(sys.executable).parent
+
+# What the kit's GitHub workflows are given: the environment's variables and secrets.
+VAULT = "CARRIER_PASSWORD=from-the-vault\nRECEPTION_VM_PIN=4321"
 
 
 def read(path: Path) -> Any:
@@ -32,43 +37,171 @@ def read(path: Path) -> Any:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A repository as a team keeps it: the manifests under pbx/, its secrets in a file."""
-    shutil.copytree(ROOT / "examples" / "small-office", tmp_path / "pbx")
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    return tmp_path
+    """A repository as a team keeps it: the manifests under pbx/. Beside it, the runner's
+    temporary directory (RUNNER_TEMP)."""
+    shutil.copytree(ROOT / "examples" / "small-office", tmp_path / "repo" / "pbx")
+    subprocess.run(["git", "init", "-q", str(tmp_path / "repo")], check=True)
+    (tmp_path / "runner-temp").mkdir()
+    return tmp_path / "repo"
 
 
 def run_step(script: str, repo: Path, server: ThreadedServer, **extra: str) -> int:
-    """A step's shell as CI runs it (bash -e), with the job's environment."""
-    outputs = repo / "github-output"
-    secrets = repo / "pbx-secrets.env"
-    vault = "CARRIER_PASSWORD=from-the-vault\nRECEPTION_VM_PIN=4321"
+    """A step's shell as CI runs it (bash -e, pipefail), with the job's environment and
+    what earlier steps appended to $GITHUB_ENV, as GitHub gives it to the steps after."""
+    github_env = repo.parent / "github-env"
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
         "PBXCONF_URL": server.url,
         "PBXCONF_USERNAME": DEFAULT_USERNAME,
         "PBXCONF_PASSWORD": DEFAULT_PASSWORD,
-        "PBXCONF_SECRETS_FILE": str(secrets),
-        "PBX_SECRETS": vault,
-        "GITHUB_OUTPUT": str(outputs),
+        "RUNNER_TEMP": str(repo.parent / "runner-temp"),
+        "GITHUB_OUTPUT": str(repo / "github-output"),
+        "GITHUB_ENV": str(github_env),
         **extra,
+        **set_by_earlier_steps(github_env),
     }
-    done = subprocess.run(["bash", "-e", "-c", script], cwd=repo, env=env, check=False)
+    command = ["bash", "-e", "-o", "pipefail", "-c", script]
+    done = subprocess.run(command, cwd=repo, env=env, check=False)
     return done.returncode
 
 
-def steps_named(workflow: Path, *names: str) -> list[str]:
-    steps = {s.get("name"): s for job in read(workflow)["jobs"].values() for s in job["steps"]}
-    return [steps[name]["run"] for name in names]
+def set_by_earlier_steps(github_env: Path) -> dict[str, str]:
+    """The NAME=value lines steps appended to $GITHUB_ENV."""
+    if not github_env.exists():
+        return {}
+    lines = github_env.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def filled_in(text: str, server: ThreadedServer) -> str:
+    """An env value of a workflow, its `${{ vars.X }}` and `${{ secrets.X }}` filled in as
+    the environment `pbx` holds them; any other expression fails the test."""
+    known = {
+        "vars.PBXCONF_URL": server.url,
+        "vars.PBXCONF_USERNAME": DEFAULT_USERNAME,
+        "secrets.PBXCONF_PASSWORD": DEFAULT_PASSWORD,
+        "secrets.PBX_SECRETS": VAULT,
+    }
+
+    def value(match: re.Match[str]) -> str:
+        name = match[1].strip()
+        assert name in known, f"no value for ${{{{ {name} }}}} here"
+        return known[name]
+
+    return EXPRESSION.sub(value, str(text))
+
+
+def step_env(job: dict[str, Any], step: dict[str, Any], server: ThreadedServer) -> dict[str, str]:
+    """The environment GitHub gives a step: the job's env, then the step's own."""
+    declared = {**job.get("env", {}), **step.get("env", {})}
+    return {name: filled_in(value, server) for name, value in declared.items()}
+
+
+def steps_named(workflow: Path, *names: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The named steps, each with its job."""
+    steps = {
+        s.get("name"): (job, s) for job in read(workflow)["jobs"].values() for s in job["steps"]
+    }
+    return [steps[name] for name in names]
 
 
 def run_steps(workflow: str, *names: str, repo: Path, server: ThreadedServer) -> int:
     """The named steps of one workflow in order, as its job runs them; the last one's code."""
+    (repo.parent / "github-env").unlink(missing_ok=True)  # a job starts with none
     code = 0
-    for script in steps_named(KIT / "github" / workflow, *names):
-        code = run_step(script, repo, server)
+    for job, step in steps_named(KIT / "github" / workflow, *names):
+        code = run_step(step["run"], repo, server, **step_env(job, step, server))
     return code
+
+
+# An expression in a workflow, and where each may stand: the contexts and the functions
+# beyond the general ones (contains, format...) that GitHub allows there (its "Context
+# availability" table, docs.github.com, Contexts reference). Another one is refused when
+# the workflow is read ("Unrecognized named-value: 'runner'"), before any job runs.
+EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+_STEP = {"github", "needs", "strategy", "matrix", "job", "runner", "env", "vars", "secrets"}
+_STEP |= {"steps", "inputs"}
+_JOB = {"github", "needs", "strategy", "matrix", "vars", "inputs"}
+_STATUS = {"always", "cancelled", "success", "failure"}
+ALLOWED: dict[str, tuple[set[str], set[str]]] = {
+    "run-name": ({"github", "inputs", "vars"}, set()),
+    "concurrency": ({"github", "inputs", "vars"}, set()),
+    "env": ({"github", "secrets", "inputs", "vars"}, set()),
+    "jobs.*.concurrency": (_JOB, set()),
+    "jobs.*.env": (_JOB | {"secrets"}, set()),
+    "jobs.*.environment": (_JOB, set()),
+    "jobs.*.if": ({"github", "needs", "vars", "inputs"}, _STATUS),
+    "jobs.*.name": (_JOB, set()),
+    "jobs.*.runs-on": (_JOB, set()),
+    "jobs.*.steps.if": (_STEP - {"secrets"}, _STATUS | {"hashFiles"}),
+    **{
+        f"jobs.*.steps.{key}": (_STEP, {"hashFiles"})
+        for key in ("env", "run", "with", "name", "working-directory", "continue-on-error")
+    },
+}
+GENERAL_FUNCTIONS = {"contains", "startsWith", "endsWith", "format", "join", "toJSON", "fromJSON"}
+
+
+def expressions(workflow: dict[Any, Any]) -> Iterator[tuple[str, str]]:
+    """(where it stands, the expression) for every expression in a workflow; an `if:` is
+    an expression whether or not it is written in ${{ }}."""
+    for place, text in _strings(workflow):
+        if place.endswith(".if") and "${{" not in text:
+            yield place, text
+        else:
+            yield from ((place, found) for found in EXPRESSION.findall(text))
+
+
+def _strings(workflow: dict[Any, Any]) -> Iterator[tuple[str, str]]:
+    for key, value in workflow.items():
+        if key != "jobs":
+            yield from _leaves(str(key), value)
+            continue
+        for job in value.values():
+            for job_key, job_value in job.items():
+                if job_key != "steps":
+                    yield from _leaves(f"jobs.*.{job_key}", job_value)
+                    continue
+                for step in job_value:
+                    for step_key, step_value in step.items():
+                        yield from _leaves(f"jobs.*.steps.{step_key}", step_value)
+
+
+def _leaves(place: str, value: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield place, value
+    elif isinstance(value, dict):
+        for inner in value.values():
+            yield from _leaves(place, inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _leaves(place, inner)
+
+
+def names_used(expression: str) -> tuple[set[str], set[str]]:
+    """The contexts and the functions an expression names."""
+    code = re.sub(r"'(?:[^']|'')*'", "''", expression)  # a string's words name nothing
+    contexts: set[str] = set()
+    functions: set[str] = set()
+    for match in re.finditer(r"(?<![\w.\-])([A-Za-z_][\w\-]*)(\s*\()?", code):
+        if match[2]:
+            functions.add(match[1])
+        elif match[1] not in ("true", "false", "null"):
+            contexts.add(match[1])
+    return contexts, functions
+
+
+def misused(place: str, expression: str) -> list[str]:
+    if place not in ALLOWED:
+        return [f"{place}: no expression may stand here (or the test's table lacks it)"]
+    contexts, functions = names_used(expression)
+    allowed_contexts, allowed_functions = ALLOWED[place]
+    return [
+        f"{place}: {name} is not available here: ${{{{{expression}}}}}"
+        for name in sorted(contexts - allowed_contexts)
+        + sorted(functions - allowed_functions - GENERAL_FUNCTIONS)
+    ]
 
 
 @pytest.mark.parametrize("workflow", GITHUB, ids=[p.stem for p in GITHUB])
@@ -83,6 +216,38 @@ def test_github_workflows_have_the_shape_ci_needs(workflow: Path) -> None:
         assert "Install pbxconf" in names
         for step in job["steps"]:
             assert "${{" not in step.get("run", ""), "expressions belong in env:, not the shell"
+
+
+@pytest.mark.parametrize("workflow", [*GITHUB, FLEET], ids=[p.stem for p in [*GITHUB, FLEET]])
+def test_github_workflows_use_each_context_only_where_github_allows_it(workflow: Path) -> None:
+    found = list(expressions(read(workflow)))
+    assert found
+    assert [problem for place, text in found for problem in misused(place, text)] == []
+
+
+def test_the_expression_check_finds_a_context_used_where_github_refuses_it() -> None:
+    job_env = {"jobs": {"j": {"env": {"F": "${{ runner.temp }}/f"}, "steps": []}}}
+    assert misused(*next(expressions(job_env))) == [
+        "jobs.*.env: runner is not available here: ${{ runner.temp }}"
+    ]
+    step_if = {"jobs": {"j": {"steps": [{"if": "always() && secrets.X != ''"}]}}}
+    assert misused(*next(expressions(step_if))) == [
+        "jobs.*.steps.if: secrets is not available here: ${{always() && secrets.X != ''}}"
+    ]
+    assert misused("jobs.*.if", "hashFiles('plan.md') != 'github.x'") == [
+        "jobs.*.if: hashFiles is not available here: ${{hashFiles('plan.md') != 'github.x'}}"
+    ]
+    assert misused("on", "github.ref")[0].startswith("on: no expression may stand here")
+
+
+def test_a_value_a_step_appends_to_github_env_is_set_for_the_steps_after(
+    repo: Path, server: ThreadedServer
+) -> None:
+    write = 'echo "SEEN=${SEEN:-unset}" > first; echo "SEEN=from the first" >> "$GITHUB_ENV"'
+    assert run_step(write, repo, server) == 0
+    assert run_step('echo "SEEN=$SEEN" > second', repo, server) == 0
+    assert (repo / "first").read_text() == "SEEN=unset\n"
+    assert (repo / "second").read_text() == "SEEN=from the first\n"
 
 
 def test_apply_runs_one_at_a_time_per_pbx() -> None:
@@ -102,12 +267,7 @@ def test_the_plan_comment_is_found_by_pbxconfs_marker() -> None:
 
 
 def test_github_plan_and_apply_run_against_the_pbx(repo: Path, server: ThreadedServer) -> None:
-    secrets, validate, plan = (
-        run for run in steps_named(KIT / "github" / "pbx-plan.yml", "Secrets", "Validate", "Plan")
-    )
-    assert run_step(secrets, repo, server) == 0
-    assert run_step(validate, repo, server) == 0
-    assert run_step(plan, repo, server) == 0
+    assert run_steps("pbx-plan.yml", "Secrets", "Validate", "Plan", repo=repo, server=server) == 0
     assert "exitcode=2" in (repo / "github-output").read_text()  # changes to apply
     assert (repo / "plan.md").read_text().startswith(MARKER)
     assert run_steps("pbx-apply.yml", "Secrets", "Apply", repo=repo, server=server) == 0
