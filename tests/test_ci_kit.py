@@ -59,18 +59,18 @@ def run_step(script: str, repo: Path, server: ThreadedServer, **extra: str) -> i
         "GITHUB_OUTPUT": str(repo / "github-output"),
         "GITHUB_ENV": str(github_env),
         **extra,
-        **set_by_earlier_steps(github_env),
+        **name_value_lines(github_env),
     }
     command = ["bash", "-e", "-o", "pipefail", "-c", script]
     done = subprocess.run(command, cwd=repo, env=env, check=False)
     return done.returncode
 
 
-def set_by_earlier_steps(github_env: Path) -> dict[str, str]:
-    """The NAME=value lines steps appended to $GITHUB_ENV."""
-    if not github_env.exists():
+def name_value_lines(path: Path, skip: int = 0) -> dict[str, str]:
+    """The NAME=value lines of $GITHUB_ENV or $GITHUB_OUTPUT, from its `skip`-th line on."""
+    if not path.exists():
         return {}
-    lines = github_env.read_text().splitlines()
+    lines = path.read_text().splitlines()[skip:]
     return dict(line.split("=", 1) for line in lines if "=" in line)
 
 
@@ -98,21 +98,84 @@ def step_env(job: dict[str, Any], step: dict[str, Any], server: ThreadedServer) 
     return {name: filled_in(value, server) for name, value in declared.items()}
 
 
-def steps_named(workflow: Path, *names: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """The named steps, each with its job."""
-    steps = {
-        s.get("name"): (job, s) for job in read(workflow)["jobs"].values() for s in job["steps"]
-    }
-    return [steps[name] for name in names]
-
-
-def run_steps(workflow: str, *names: str, repo: Path, server: ThreadedServer) -> int:
-    """The named steps of one workflow in order, as its job runs them; the last one's code."""
+def run_job(
+    workflow: str, repo: Path, server: ThreadedServer, *, until: str | None = None
+) -> dict[str, str]:
+    """A workflow's job as GitHub runs it, up to the step named `until`: each step's `if`
+    (success() when it has none) says whether it runs; a `run` step runs here, and an
+    action (`uses`) and the install (pbxconf is installed here) count as succeeding.
+    Each step's outcome (success, failure, skipped), by name."""
+    (job,) = read(KIT / "github" / workflow)["jobs"].values()
     (repo.parent / "github-env").unlink(missing_ok=True)  # a job starts with none
-    code = 0
-    for job, step in steps_named(KIT / "github" / workflow, *names):
-        code = run_step(step["run"], repo, server, **step_env(job, step, server))
-    return code
+    (repo / "github-output").unlink(missing_ok=True)
+    outcomes: dict[str, str] = {}
+    steps: dict[str, Any] = {}  # the `steps` context, by step id
+    for step in job["steps"]:
+        name = step.get("name") or step["uses"]
+        failed = "failure" in outcomes.values()
+        lines_before = len(name_value_lines(repo / "github-output"))
+        outcome = "skipped"
+        if condition_holds(step.get("if", "success()"), failed, steps, repo):
+            outcome = "success"
+            if "run" in step and name != "Install pbxconf":
+                code = run_step(step["run"], repo, server, **step_env(job, step, server))
+                outcome = "success" if code == 0 else "failure"
+        if "id" in step:
+            outputs = name_value_lines(repo / "github-output", skip=lines_before)
+            steps[step["id"]] = {"outcome": outcome, "outputs": outputs}
+        outcomes[name] = outcome
+        if name == until:
+            break
+    return outcomes
+
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<op>&&|\|\||==|!=|!|\(|\)|,)"
+    r"|(?P<name>[A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*))"
+)
+_STATUS_CHECK = re.compile(r"\b(?:always|success|failure|cancelled)\s*\(")
+
+
+def condition_holds(condition: str, failed: bool, steps: dict[str, Any], repo: Path) -> bool:
+    """A step's `if`, as GitHub reads it, for the expressions the kit writes: status
+    functions, hashFiles of a path, the steps context, strings, == != && || and !. Without
+    a status function it holds only while no step failed (GitHub adds success() &&)."""
+    text = condition.strip().removeprefix("${{").removesuffix("}}").strip()
+    if not _STATUS_CHECK.search(text):
+        text = f"success() && ({text})"
+    functions = {
+        "always": lambda: True,
+        "success": lambda: not failed,
+        "failure": lambda: failed,
+        "cancelled": lambda: False,
+        "hashFiles": lambda path: "a hash" if (repo / path).is_file() else "",
+    }
+    python = []
+    position = 0
+    while position < len(text):
+        token = _TOKEN.match(text, position)
+        assert token and token.end() > position, f"cannot read the condition {condition!r}"
+        position = token.end()
+        if token["string"]:
+            python.append(repr(token["string"][1:-1].replace("''", "'")))
+        elif token["op"]:
+            python.append({"&&": " and ", "||": " or ", "!": " not "}.get(token["op"], token["op"]))
+        elif token["name"] in functions:
+            python.append(f"functions[{token['name']!r}]")
+        else:
+            python.append(repr(context_value(token["name"], steps)))
+    return bool(eval("".join(python), {"functions": functions}))
+
+
+def context_value(path: str, steps: dict[str, Any]) -> Any:
+    """`steps.<id>.outcome`, `steps.<id>.outputs.<name>`: '' for what is not there, as in
+    GitHub."""
+    context, *keys = path.split(".")
+    assert context == "steps", f"the test cannot evaluate {path}"
+    value: Any = steps
+    for key in keys:
+        value = value.get(key, "") if isinstance(value, dict) else ""
+    return value
 
 
 # An expression in a workflow, and where each may stand: the contexts and the functions
@@ -267,32 +330,50 @@ def test_the_plan_comment_is_found_by_pbxconfs_marker() -> None:
 
 
 def test_github_plan_and_apply_run_against_the_pbx(repo: Path, server: ThreadedServer) -> None:
-    assert run_steps("pbx-plan.yml", "Secrets", "Validate", "Plan", repo=repo, server=server) == 0
+    plan = run_job("pbx-plan.yml", repo, server)
+    assert set(plan.values()) == {"success"}  # every step ran, the comment too
     assert "exitcode=2" in (repo / "github-output").read_text()  # changes to apply
     assert (repo / "plan.md").read_text().startswith(MARKER)
-    assert run_steps("pbx-apply.yml", "Secrets", "Apply", repo=repo, server=server) == 0
+    assert set(run_job("pbx-apply.yml", repo, server).values()) == {"success"}
     assert '"outcome": "applied"' in (repo / "apply.json").read_text()
-    (repo / "github-output").unlink()
-    assert run_steps("pbx-drift.yml", "Secrets", "Plan", repo=repo, server=server) == 0
+    drift = run_job("pbx-drift.yml", repo, server)
     assert "exitcode=0" in (repo / "github-output").read_text()  # no drift after the apply
+    assert drift["Plan"] == "success" and drift["Open or update the drift issue"] == "skipped"
 
 
 def test_github_drift_check_finds_a_change_made_in_the_web_page(
     repo: Path, server: ThreadedServer
 ) -> None:
-    assert run_steps("pbx-apply.yml", "Secrets", "Apply", repo=repo, server=server) == 0
+    assert set(run_job("pbx-apply.yml", repo, server).values()) == {"success"}
     server.sim.state.admin_put("extension", {"extnumber": "1000", "username": "Someone"})
-    assert run_steps("pbx-drift.yml", "Secrets", "Plan", repo=repo, server=server) == 0
+    drift = run_job("pbx-drift.yml", repo, server)
     assert "exitcode=2" in (repo / "github-output").read_text()
+    assert drift["Plan"] == "success" and drift["Open or update the drift issue"] == "success"
     assert "Someone" in (repo / "plan.md").read_text()
 
 
-def test_a_plan_that_fails_still_writes_the_comment(repo: Path, server: ThreadedServer) -> None:
+def test_invalid_manifests_still_update_the_plan_comment(
+    repo: Path, server: ThreadedServer
+) -> None:
     (repo / "pbx" / "broken.yaml").write_text(
         "version: 1\nextensions: [{number: 1000, dnd: maybe}]\n"
     )
-    assert run_steps("pbx-plan.yml", "Secrets", "Plan", repo=repo, server=server) != 0
-    assert "broken.yaml:2:" in (repo / "plan.md").read_text()
+    steps = run_job("pbx-plan.yml", repo, server)
+    assert steps["Validate"] == "failure" and steps["Plan"] == "failure"
+    assert steps["Comment"] == "success"  # the comment says why, rather than stay stale
+    plan = (repo / "plan.md").read_text()
+    assert plan.startswith(MARKER)
+    assert "pbx/broken.yaml:2:34:" in plan and "No plan: 1 error in the manifests" in plan
+
+
+def test_the_job_runner_skips_what_github_skips(repo: Path, server: ThreadedServer) -> None:
+    steps: dict[str, Any] = {"plan": {"outcome": "success", "outputs": {"exitcode": "2"}}}
+    assert condition_holds("steps.plan.outputs.exitcode == '2'", False, steps, repo)
+    assert not condition_holds("steps.plan.outputs.exitcode == '2'", True, steps, repo)
+    assert not condition_holds("${{ steps.other.outcome == 'failure' }}", False, steps, repo)
+    assert condition_holds("always() && hashFiles('pbx/pbx.yaml') != ''", True, steps, repo)
+    assert not condition_holds("always() && hashFiles('plan.md') != ''", True, steps, repo)
+    assert condition_holds("failure() || !success()", True, steps, repo)
 
 
 def test_github_backup_exports_the_pbx(repo: Path, server: ThreadedServer) -> None:
@@ -303,11 +384,13 @@ def test_github_backup_exports_the_pbx(repo: Path, server: ThreadedServer) -> No
     assert (repo / "backup" / "pbx" / "extensions.yaml").exists()
 
 
-def gitlab_run(job: str, repo: Path, server: ThreadedServer, script: str | None = None) -> int:
+def gitlab_run(
+    job: str, repo: Path, server: ThreadedServer, script: str | None = None, **extra: str
+) -> int:
     """A job's script, its file variable PBX_SECRETS a file as GitLab makes one."""
-    secrets = repo / "gitlab-pbx-secrets"
+    secrets = repo.parent / "gitlab-pbx-secrets"
     secrets.write_text("CARRIER_PASSWORD=from-the-vault\nRECEPTION_VM_PIN=4321\n")
-    given = {"PBX_SECRETS": str(secrets), "PBXCONF_SECRETS_FILE": str(secrets)}
+    given = {"PBX_SECRETS": str(secrets), "PBXCONF_SECRETS_FILE": str(secrets), **extra}
     return run_step(script or gitlab_script(job), repo, server, **given)
 
 
@@ -322,6 +405,42 @@ def test_gitlab_jobs_run_against_the_pbx(repo: Path, server: ThreadedServer) -> 
     export = gitlab_script("backup").splitlines()[0]
     assert gitlab_run("backup", repo, server, export) == 0
     assert (repo / "backup" / "pbx" / "pbx.yaml").exists()
+
+
+def test_gitlab_plan_updates_its_note_when_validate_failed(
+    repo: Path, server: ThreadedServer
+) -> None:
+    (repo / "pbx" / "broken.yaml").write_text(
+        "version: 1\nextensions: [{number: 1000, dnd: maybe}]\n"
+    )
+    assert gitlab_run("validate", repo, server) == 1
+    # A job of a later stage runs after a failed one only with `when: always`.
+    rules = read(KIT / "gitlab" / ".gitlab-ci.yml")["plan"]["rules"]
+    assert [rule.get("when") for rule in rules] == ["always"]
+    api = gitlab_api(repo.parent)
+    assert gitlab_run("plan", repo, server, **api) == 1
+    assert "-X POST" in Path(api["CURL_LOG"]).read_text()  # the note: a new one, here
+    plan = (repo / "plan.md").read_text()
+    assert plan.startswith(MARKER) and "pbx/broken.yaml:2:34:" in plan
+
+
+def gitlab_api(where: Path) -> dict[str, str]:
+    """The variables GitLab gives a merge request's job, and a curl that answers as an API
+    with no notes yet, each call it gets logged."""
+    bin_dir = where / "fake-bin"
+    bin_dir.mkdir()
+    curl = bin_dir / "curl"
+    curl.write_text('#!/bin/sh\necho "$*" >> "$CURL_LOG"\necho "[]"\n')
+    curl.chmod(0o755)
+    return {
+        "PATH": f"{bin_dir}{os.pathsep}{BIN}{os.pathsep}{os.environ['PATH']}",
+        "CURL_LOG": str(where / "curl.log"),
+        "CI_API_V4_URL": "https://gitlab.example.com/api/v4",
+        "CI_PROJECT_ID": "7",
+        "CI_MERGE_REQUEST_IID": "12",
+        "GITLAB_API_TOKEN": "glpat-test",
+        "MARKER": read(KIT / "gitlab" / ".gitlab-ci.yml")["variables"]["MARKER"],
+    }
 
 
 def test_the_pre_commit_hook_validates(repo: Path, server: ThreadedServer) -> None:
