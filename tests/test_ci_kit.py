@@ -376,12 +376,14 @@ def test_the_job_runner_skips_what_github_skips(repo: Path, server: ThreadedServ
     assert condition_holds("failure() || !success()", True, steps, repo)
 
 
-def test_github_backup_exports_the_pbx(repo: Path, server: ThreadedServer) -> None:
-    steps = read(KIT / "github" / "pbx-backup.yml")["jobs"]["backup"]["steps"]
-    export = next(s["run"] for s in steps if s.get("name") == "Export")
-    (repo / "backup").mkdir()
-    assert run_step(export, repo, server) == 0
+def test_github_backup_exports_the_pbx_from_a_fresh_checkout(
+    repo: Path, server: ThreadedServer
+) -> None:
+    assert not (repo / "backup").exists()  # the first night: no backup yet
+    steps = run_job("pbx-backup.yml", repo, server, until="Export")
+    assert steps["Export"] == "success"
     assert (repo / "backup" / "pbx" / "extensions.yaml").exists()
+    assert "Set these environment variables" in (repo / "backup" / "variables.txt").read_text()
 
 
 def gitlab_run(
