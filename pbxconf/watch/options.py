@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pbxconf.errors import UsageError
+from pbxconf.redact import mask
 
 # The manual's report port (API 报告推送: "默认 TCP 8260").
 DEFAULT_LISTEN = "0.0.0.0:8260"
@@ -83,16 +84,18 @@ def parse_advertise(text: str) -> tuple[str, int]:
         parts = urlsplit(text.strip())
         port = parts.port
     except ValueError as err:
-        raise UsageError(f"--advertise {text!r}: not a valid URL ({err}), {example}") from None
+        raise UsageError(
+            f"--advertise {mask(text)!r}: not a valid URL ({err}), {example}"
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--advertise {text!r}: expected an http(s) URL, {example}")
+        raise UsageError(f"--advertise {mask(text)!r}: expected an http(s) URL, {example}")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise UsageError(
-            f"--advertise {text!r}: the PBX is given host, port and path only: no "
+            f"--advertise {mask(text)!r}: the PBX is given host, port and path only: no "
             "user:password@, ?query or #fragment"
         )
     if any(c.isspace() for c in text.strip()):
-        raise UsageError(f"--advertise {text!r}: a URL has no spaces")
+        raise UsageError(f"--advertise {mask(text)!r}: a URL has no spaces")
     port = port or (443 if parts.scheme == "https" else 80)
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     path = parts.path or "/"
@@ -128,7 +131,7 @@ def parse_notify(text: str) -> str:
         parts = urlsplit(text.strip())
         parts.port  # noqa: B018 - raises ValueError for a port outside 0-65535
     except ValueError as err:
-        raise UsageError(f"--notify {text!r}: not a valid URL ({err})") from None
+        raise UsageError(f"--notify {mask(text)!r}: not a valid URL ({err})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--notify {text!r}: expected an http(s) URL of a webhook")
+        raise UsageError(f"--notify {mask(text)!r}: expected an http(s) URL of a webhook")
     return text.strip()

@@ -54,6 +54,23 @@ def test_bad_options_are_usage_errors(manifest: Path, args: list[str], message: 
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("option", "url"),
+    [
+        ("--notify", "ftp://user:SECRETTOKEN@hooks.example.com/pbx"),
+        ("--notify", "http://user:SECRETTOKEN@hooks.example.com:99999/pbx"),
+        ("--advertise", "http://user:SECRETTOKEN@203.0.113.5:8260/report"),
+        ("--advertise", "http://SECRETTOKEN@203.0.113.5:8260/report?token=QSECRET"),
+    ],
+)
+def test_a_bad_url_is_echoed_without_its_credentials(manifest: Path, option: str, url: str) -> None:
+    code, err = watch(str(manifest), *PBX, option, url)
+    assert code == 2
+    assert f"{option} 'http" in err or f"{option} 'ftp" in err
+    assert "://***@" in err
+    assert "SECRETTOKEN" not in err and "QSECRET" not in err
+
+
 def test_a_listener_that_cannot_bind_is_a_usage_error(manifest: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
