@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -16,6 +17,13 @@ from pbxconf.redact import mask
 # The manual's report port (API 报告推送: "默认 TCP 8260").
 DEFAULT_LISTEN = "0.0.0.0:8260"
 DEFAULT_INTERVAL = "15m"
+# A full plan reads the whole PBX: more often than every 10 s it is a load on the PBX, not
+# a watch. Longer than a week, a lost report waits too long to be found.
+MIN_INTERVAL = 10.0
+MAX_INTERVAL = 7 * 24 * 3600.0
+# The test suite's watches plan a second apart against the simulator; no PBX should be
+# planned that often, so this is a variable of the environment and no option.
+TEST_MIN_INTERVAL = "PBXCONF_WATCH_TEST_MIN_INTERVAL"
 DEFAULT_HEAL_LIMIT = 5
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -104,8 +112,8 @@ def parse_advertise(text: str) -> tuple[str, int]:
     return f"{host}:{port}{path}", port
 
 
-def parse_interval(text: str) -> float:
-    """`900`, `90s`, `15m`, `1h`, `500ms` -> seconds, which must be above 0."""
+def parse_interval(text: str, least: float = MIN_INTERVAL) -> float:
+    """`900`, `90s`, `15m`, `1h`, `10000ms` -> seconds, from `least` to a week."""
     match = _DURATION.match(text)
     seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else math.nan
     if not math.isfinite(seconds) or seconds <= 0:
@@ -113,6 +121,24 @@ def parse_interval(text: str) -> float:
             f"--interval {text!r}: expected a positive duration such as 15m, 1h, 90s or 900 "
             "(seconds)"
         )
+    if not least <= seconds <= MAX_INTERVAL:
+        raise UsageError(
+            f"--interval {text!r}: expected {least:g}s to {MAX_INTERVAL / 3600:g}h (a week)"
+        )
+    return seconds
+
+
+def least_interval() -> float:
+    """MIN_INTERVAL, or the seconds the test suite sets in TEST_MIN_INTERVAL."""
+    given = os.environ.get(TEST_MIN_INTERVAL)
+    if not given:
+        return MIN_INTERVAL
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise UsageError(f"{TEST_MIN_INTERVAL}={given!r}: expected seconds above 0")
     return seconds
 
 
