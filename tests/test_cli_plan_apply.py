@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -573,3 +577,32 @@ def test_apply_asks_when_stdin_is_a_terminal_even_if_the_output_is_piped(tmp_pat
     assert done.returncode == 0, done.stderr
     assert "Apply these changes to" in done.stdout  # asked, on the piped output
     assert "Apply complete: 13 call(s)" in done.stdout
+
+
+def test_a_person_who_declines_on_a_terminal_changes_nothing_and_apply_exits_1(
+    server: ThreadedServer, sim: Simulator
+) -> None:
+    # Exit 1: a script that runs apply and goes on when it succeeds must not go on.
+    keyboard, terminal = pty.openpty()
+    os.write(keyboard, b"n\n")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pbxconf", "apply", *APPLY_SMALL_OFFICE, *connect_args(server)],
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(keyboard)
+        os.close(terminal)
+    assert done.returncode == 1, done.stderr
+    assert "Apply these changes to" in done.stdout and "Nothing was changed." in done.stdout
+    assert {c.endpoint for c in sim.calls} <= READS  # nothing written
+
+
+APPLY_SMALL_OFFICE = [str(EXAMPLES / "small-office"), "--no-color"]
+READS = {"login", "logout", "deviceinfo/query", "extensionlist/query", "extension/query"}
+READS |= {"siptrunk/query", "inroute/query", "outroute/query", "ivr/query", "queue/query"}
+READS |= {"wakeupcall/query"}
