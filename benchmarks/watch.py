@@ -160,7 +160,8 @@ def table(r: dict[str, Any]) -> str:
             "",
             "| | polling `plan` every 15 min | `watch` |",
             "|---|---|---|",
-            f"| calls per check | {r['plan_calls']} (login, 7 queries, logout) | "
+            f"| calls per check | {r['plan_calls']} (login, {r['plan_calls'] - 2} queries, "
+            "logout) | "
             f"{r['full_plan_calls']} per full plan (the session stays open) |",
             f"| calls a day, nothing changes | {polling_day:.0f} | {watch_day:.0f} "
             f"({plans_a_day:.0f} full plans + {refreshes:.0f} token refreshes) |",

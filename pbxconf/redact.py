@@ -1,8 +1,8 @@
 """Masking secrets out of text that is printed or logged: the request URL's token, and
 anything an answer echoes (a proxy's error page that repeats the request shows the token,
 the md5 of the API password and a voicemail PIN in clear). Logs and every snippet of an
-answer that an error message quotes go through `mask`; a URL is printed without any
-`user:password@`."""
+answer that an error message quotes go through `mask`, which also hides any URL's
+`user:password@`; a URL pbxconf names itself is printed without it (`without_userinfo`)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,14 @@ _SECRET_VALUE = re.compile(
 )
 # A 32-digit hex string: the md5 of the API password, a token, a refresh token.
 _HEX32 = re.compile(r"\b[0-9a-fA-F]{32}\b")
+# A URL's `user:password@` (a webhook's credentials): masked whole, as a user name alone
+# may be the token. Up to the last @ before the path, as a URL parser reads it.
+_USERINFO = re.compile(r"(?<=://)[^/?#\s]*@")
 
 
 def mask(text: str) -> str:
     """The text with every secret it may hold replaced by ***."""
+    text = _USERINFO.sub(MASK + "@", text)
     return _HEX32.sub(MASK, _SECRET_VALUE.sub(lambda m: m["key"] + MASK, text))
 
 

@@ -10,9 +10,10 @@ from typing import Any
 
 
 class Receiver:
-    """Answers its first `refuse` POSTs 503, then 200; keeps each accepted JSON body."""
+    """Answers its first `refuse` POSTs `refuse_with` (503), then 200; keeps each accepted
+    JSON body."""
 
-    def __init__(self, refuse: int = 0) -> None:
+    def __init__(self, refuse: int = 0, refuse_with: int = 503) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.attempts = 0
@@ -26,7 +27,7 @@ class Receiver:
                 if ok:
                     receiver.bodies.append(json.loads(body))
                     receiver.paths.append(self.path)
-                self.send_response(200 if ok else 503)
+                self.send_response(200 if ok else refuse_with)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -583,3 +587,32 @@ def test_planning_a_saved_plan_says_to_apply_it(tmp_path: Path) -> None:
     assert f"{saved} is a saved plan, not a manifest: apply it with `pbxconf apply {saved}`" in (
         result.stderr
     )
+
+
+def test_a_person_who_declines_on_a_terminal_changes_nothing_and_apply_exits_1(
+    server: ThreadedServer, sim: Simulator
+) -> None:
+    # Exit 1: a script that runs apply and goes on when it succeeds must not go on.
+    keyboard, terminal = pty.openpty()
+    os.write(keyboard, b"n\n")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pbxconf", "apply", *APPLY_SMALL_OFFICE, *connect_args(server)],
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(keyboard)
+        os.close(terminal)
+    assert done.returncode == 1, done.stderr
+    assert "Apply these changes to" in done.stdout and "Nothing was changed." in done.stdout
+    assert {c.endpoint for c in sim.calls} <= READS  # nothing written
+
+
+APPLY_SMALL_OFFICE = [str(EXAMPLES / "small-office"), "--no-color"]
+READS = {"login", "logout", "deviceinfo/query", "extensionlist/query", "extension/query"}
+READS |= {"siptrunk/query", "inroute/query", "outroute/query", "ivr/query", "queue/query"}
+READS |= {"wakeupcall/query"}

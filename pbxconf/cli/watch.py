@@ -56,7 +56,7 @@ log = logging.getLogger("pbxconf.watch")
     default=opt.DEFAULT_INTERVAL,
     show_default=True,
     metavar="DURATION",
-    help="How often to plan in full (15m, 1h, 90s): what the PBX never reports, and lost reports.",
+    help="How often to plan in full (15m, 1h, 90s; 10s to 168h): what the PBX never reports, and lost reports.",
 )
 @click.option(
     "--format",
@@ -145,7 +145,7 @@ def _options(
         listen_host=host,
         listen_port=port,
         allow_from=[opt.parse_allow_from(a) for a in allow_from],
-        interval=opt.parse_interval(interval),
+        interval=opt.parse_interval(interval, opt.least_interval()),
         fmt=fmt,
         notify=opt.parse_notify(notify) if notify else None,
         heal=heal,

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from pbxconf import __version__
+from pbxconf.redact import mask
 from pbxconf.watch.metrics import WatchMetrics
 
 log = logging.getLogger("pbxconf.watch")
@@ -100,7 +101,7 @@ class Notifier:
     def _warn(self, text: str) -> None:
         # Once per outage: a webhook that is down must not flood the log.
         if not self._warned:
-            log.warning("--notify %s: %s", self.url, text)
+            log.warning("--notify %s: %s", mask(self.url), text)
             self._warned = True
 
     async def close(self, grace: float = 5.0) -> None:

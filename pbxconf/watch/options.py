@@ -6,15 +6,24 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pbxconf.errors import UsageError
+from pbxconf.redact import mask
 
 # The manual's report port (API 报告推送: "默认 TCP 8260").
 DEFAULT_LISTEN = "0.0.0.0:8260"
 DEFAULT_INTERVAL = "15m"
+# A full plan reads the whole PBX: more often than every 10 s it is a load on the PBX, not
+# a watch. Longer than a week, a lost report waits too long to be found.
+MIN_INTERVAL = 10.0
+MAX_INTERVAL = 7 * 24 * 3600.0
+# The test suite's watches plan a second apart against the simulator; no PBX should be
+# planned that often, so this is a variable of the environment and no option.
+TEST_MIN_INTERVAL = "PBXCONF_WATCH_TEST_MIN_INTERVAL"
 DEFAULT_HEAL_LIMIT = 5
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -83,16 +92,18 @@ def parse_advertise(text: str) -> tuple[str, int]:
         parts = urlsplit(text.strip())
         port = parts.port
     except ValueError as err:
-        raise UsageError(f"--advertise {text!r}: not a valid URL ({err}), {example}") from None
+        raise UsageError(
+            f"--advertise {mask(text)!r}: not a valid URL ({err}), {example}"
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--advertise {text!r}: expected an http(s) URL, {example}")
+        raise UsageError(f"--advertise {mask(text)!r}: expected an http(s) URL, {example}")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise UsageError(
-            f"--advertise {text!r}: the PBX is given host, port and path only: no "
+            f"--advertise {mask(text)!r}: the PBX is given host, port and path only: no "
             "user:password@, ?query or #fragment"
         )
     if any(c.isspace() for c in text.strip()):
-        raise UsageError(f"--advertise {text!r}: a URL has no spaces")
+        raise UsageError(f"--advertise {mask(text)!r}: a URL has no spaces")
     port = port or (443 if parts.scheme == "https" else 80)
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     path = parts.path or "/"
@@ -101,8 +112,8 @@ def parse_advertise(text: str) -> tuple[str, int]:
     return f"{host}:{port}{path}", port
 
 
-def parse_interval(text: str) -> float:
-    """`900`, `90s`, `15m`, `1h`, `500ms` -> seconds, which must be above 0."""
+def parse_interval(text: str, least: float = MIN_INTERVAL) -> float:
+    """`900`, `90s`, `15m`, `1h`, `10000ms` -> seconds, from `least` to a week."""
     match = _DURATION.match(text)
     seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else math.nan
     if not math.isfinite(seconds) or seconds <= 0:
@@ -110,6 +121,24 @@ def parse_interval(text: str) -> float:
             f"--interval {text!r}: expected a positive duration such as 15m, 1h, 90s or 900 "
             "(seconds)"
         )
+    if not least <= seconds <= MAX_INTERVAL:
+        raise UsageError(
+            f"--interval {text!r}: expected {least:g}s to {MAX_INTERVAL / 3600:g}h (a week)"
+        )
+    return seconds
+
+
+def least_interval() -> float:
+    """MIN_INTERVAL, or the seconds the test suite sets in TEST_MIN_INTERVAL."""
+    given = os.environ.get(TEST_MIN_INTERVAL)
+    if not given:
+        return MIN_INTERVAL
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise UsageError(f"{TEST_MIN_INTERVAL}={given!r}: expected seconds above 0")
     return seconds
 
 
@@ -128,7 +157,7 @@ def parse_notify(text: str) -> str:
         parts = urlsplit(text.strip())
         parts.port  # noqa: B018 - raises ValueError for a port outside 0-65535
     except ValueError as err:
-        raise UsageError(f"--notify {text!r}: not a valid URL ({err})") from None
+        raise UsageError(f"--notify {mask(text)!r}: not a valid URL ({err})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--notify {text!r}: expected an http(s) URL of a webhook")
+        raise UsageError(f"--notify {mask(text)!r}: expected an http(s) URL of a webhook")
     return text.strip()

@@ -20,6 +20,7 @@ import pytest
 
 from pbxconf.sim import Simulator
 from pbxconf.sim.server import ThreadedServer
+from pbxconf.watch.options import TEST_MIN_INTERVAL
 from tests.conftest import connect_args
 
 # Generous: a bounded wait for something that should come within a second, on a noisy
@@ -75,7 +76,8 @@ class WatchProcess:
             "json",
             *args,
         ]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # The tests' interval plans come a second or two apart, below what a PBX is given.
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", TEST_MIN_INTERVAL: "1"}
         env.pop("PBXCONF_URL", None)
         self.proc = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env

@@ -295,6 +295,33 @@ def test_notify_posts_each_event_retrying_a_failing_webhook(
     assert webhook.attempts == len(watch.events) + 2  # the first event was tried 3 times
 
 
+def test_a_webhooks_credentials_never_show_in_its_warnings(start_watch: Start) -> None:
+    hook = Receiver(refuse=1000, refuse_with=404)
+    try:
+        url = f"http://user:SECRETTOKEN@127.0.0.1:{hook.port}/hook?token=QSECRET"
+        watch = start_watch("-v", "--notify", url)
+        said = wait_for_line(watch, "--notify ")
+        assert watch.stop() == 0
+    finally:
+        hook.stop()
+    assert f"--notify http://***@127.0.0.1:{hook.port}/hook?token=***" in said
+    assert "the webhook refused" in said
+    everything = "".join(watch.stderr) + "".join(watch.lines)
+    assert "SECRETTOKEN" not in everything and "QSECRET" not in everything
+    assert f"127.0.0.1:{hook.port}/hook" in everything  # -v: httpx logged the requests
+
+
+def wait_for_line(watch: WatchProcess, text: str) -> str:
+    """The first line on stderr that holds the text (bounded by WAIT)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        found = [line for line in list(watch.stderr) if text in line]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no {text!r} on stderr:\n" + "".join(watch.stderr[-20:]))
+
+
 def test_advertise_registers_an_absolute_report_url(
     server: Any, manifests: Path, admin: httpx.Client, sim: Simulator
 ) -> None:
