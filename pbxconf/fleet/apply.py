@@ -14,7 +14,6 @@ from pbxconf.fleet.context import FleetRun
 from pbxconf.fleet.documents import FleetPbxApply, entry_text
 from pbxconf.fleet.identity import identify
 from pbxconf.fleet.inventory import Member
-from pbxconf.fleet.member import open_member
 from pbxconf.fleet.output import Echo, tally, write_json, write_text
 from pbxconf.fleet.rollout import Rollout
 from pbxconf.fleet.runner import Outcome, Spool, run_each
@@ -64,8 +63,7 @@ class ApplyJob:
                 options = saved_options(saved)
             env = self.run.env_of(member)
             desired = self.run.desired(member, env)
-            conn = self.run.connection(member, env)
-            async with open_member(member.name, conn, self.run.tls) as pbx:
+            async with self.run.session(member, env) as pbx:
                 if saved is not None:
                     plan, before = await replan_saved(pbx, saved, desired, member.url)
                 else:

@@ -9,14 +9,23 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from pbxconf.api import PbxClient
 from pbxconf.connect import Connection
 from pbxconf.errors import UsageError
 from pbxconf.fleet.inventory import Inventory, Member, find_inventory, load_inventory
 from pbxconf.fleet.layer_cache import LayerCache
-from pbxconf.fleet.member import Overrides, TlsContexts, member_connection, member_env
+from pbxconf.fleet.member import (
+    Overrides,
+    TlsContexts,
+    member_connection,
+    member_env,
+    open_member,
+)
 from pbxconf.fleet.overlay import load_layers
 from pbxconf.fleet.runner import DEFAULT_PARALLEL
 from pbxconf.fleet.selection import Selection
@@ -69,6 +78,19 @@ class FleetRun:
 
     def connection(self, member: Member, env: Mapping[str, str]) -> Connection:
         return member_connection(member, env, self.overrides)
+
+    def session(
+        self, member: Member, env: Mapping[str, str] | None = None
+    ) -> AbstractAsyncContextManager[PbxClient]:
+        """A logged-in client for the PBX (`open_member`), its credentials from `env` (by
+        default its own, `env_of`)."""
+        env = self.env_of(member) if env is None else env
+        return open_member(member.name, self.connection(member, env), self.tls)
+
+    async def device_info(self, member: Member) -> dict[str, Any]:
+        """The PBX's device info, in a session of its own."""
+        async with self.session(member) as pbx:
+            return await pbx.device_info()
 
     def describe(self) -> str:
         """`3 of 12 PBXes (--select region=eu --shard 1/2)`."""

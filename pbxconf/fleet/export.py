@@ -20,7 +20,6 @@ from pbxconf.files import write_whole
 from pbxconf.fleet.context import FleetRun
 from pbxconf.fleet.identity import clashes, serial_of
 from pbxconf.fleet.inventory import Member
-from pbxconf.fleet.member import open_member
 from pbxconf.fleet.output import Echo, table
 from pbxconf.fleet.runner import Outcome, Spool, run_each
 from pbxconf.fleet.sections import one_line
@@ -55,9 +54,7 @@ class ExportJob:
 
     async def __call__(self, index: int, member: Member) -> Outcome:
         try:
-            env = self.run.env_of(member)
-            conn = self.run.connection(member, env)
-            async with open_member(member.name, conn, self.run.tls) as pbx:
+            async with self.run.session(member) as pbx:
                 device = await pbx.device_info()
                 live = await read_live(pbx, self.kinds)
             result = export_state(live, device, self.kinds, self.secrets, self.split)

@@ -16,7 +16,6 @@ from typing import Any
 from pbxconf.errors import PbxconfError
 from pbxconf.fleet.context import FleetRun
 from pbxconf.fleet.inventory import Member
-from pbxconf.fleet.member import open_member
 from pbxconf.fleet.runner import Outcome, run_each
 from pbxconf.fleet.sections import one_line
 from pbxconf.render.common import and_list
@@ -65,10 +64,7 @@ class IdentifyJob:
 
     async def __call__(self, index: int, member: Member) -> Outcome:
         try:
-            env = self.run.env_of(member)
-            conn = self.run.connection(member, env)
-            async with open_member(member.name, conn, self.run.tls) as pbx:
-                device = await pbx.device_info()
+            device = await self.run.device_info(member)
         except PbxconfError as err:
             self.errors[index] = err
             return Outcome(member.name, "failed", message=one_line(err))

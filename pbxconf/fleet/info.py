@@ -13,7 +13,6 @@ from pbxconf.errors import PbxconfError
 from pbxconf.fleet.context import FleetRun
 from pbxconf.fleet.identity import clashes, serial_of
 from pbxconf.fleet.inventory import Member
-from pbxconf.fleet.member import open_member
 from pbxconf.fleet.output import Echo, table
 from pbxconf.fleet.runner import Outcome, Spool, run_each
 from pbxconf.fleet.sections import one_line
@@ -27,10 +26,7 @@ class InfoJob:
 
     async def __call__(self, index: int, member: Member) -> Outcome:
         try:
-            env = self.run.env_of(member)
-            conn = self.run.connection(member, env)
-            async with open_member(member.name, conn, self.run.tls) as pbx:
-                device = await pbx.device_info()
+            device = await self.run.device_info(member)
         except PbxconfError as err:
             self.spool.put("info", index, json.dumps({"error": one_line(err)}))
             return Outcome(member.name, "failed", message=one_line(err))

@@ -15,7 +15,6 @@ from pbxconf.fleet.context import FleetRun
 from pbxconf.fleet.documents import FleetPbxPlan, entry_text
 from pbxconf.fleet.identity import clashes, serial_of
 from pbxconf.fleet.inventory import Member
-from pbxconf.fleet.member import open_member
 from pbxconf.fleet.output import Echo, plan_summary, write_json, write_markdown, write_text
 from pbxconf.fleet.runner import Outcome, Spool, run_each
 from pbxconf.fleet.saved import failed_entry, header, saved_entry, write_lines
@@ -52,8 +51,7 @@ class PlanJob:
         try:
             env = self.run.env_of(member)
             desired = self.run.desired(member, env)
-            conn = self.run.connection(member, env)
-            async with open_member(member.name, conn, self.run.tls) as pbx:
+            async with self.run.session(member, env) as pbx:
                 # Which PBX this is: a saved plan names it (apply refuses it on any
                 # other), and two entries that reach one PBX are both failed.
                 device = await pbx.device_info()
