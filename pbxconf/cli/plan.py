@@ -32,7 +32,9 @@ from pbxconf.state import State
 
 def render_plan(plan: Plan, target: str, fmt: str) -> str:
     if fmt == "json":
-        return render.render_json(plan, target)
+        from pbxconf.render.json_plan import render_json  # its models, only for JSON
+
+        return render_json(plan, target)
     if fmt == "markdown":
         return render.render_markdown(plan, target)
     return render.render_text(plan, target, colour=OUTPUT.colour())
@@ -50,12 +52,14 @@ def failure_in_document(fmt: str, target: str) -> Iterator[None]:
             raise
         problems = err.errors if isinstance(err, ManifestErrors) else []
         if fmt == "json":
+            from pbxconf.render.json_plan import JsonProblem, render_json_failure
+
             click.echo(
-                render.render_json_failure(
+                render_json_failure(
                     target,
                     err.summary,
                     [
-                        render.JsonProblem(
+                        JsonProblem(
                             message=e.message,
                             file=e.position.file if e.position else None,
                             line=e.position.line if e.position else None,
@@ -64,7 +68,7 @@ def failure_in_document(fmt: str, target: str) -> Iterator[None]:
                         )
                         for e in problems
                     ]
-                    or [render.JsonProblem(message=err.summary)],
+                    or [JsonProblem(message=err.summary)],
                 ),
                 nl=False,
             )
