@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from pbxconf import render
+from pbxconf import bulk, render
 from pbxconf.cli import PbxconfCommand, run_main
 from pbxconf.cli.fleet_options import FleetArgs, fleet_options
 from pbxconf.cli.options import (
@@ -126,8 +126,8 @@ def plan(
                 device = await pbx.device_info() if out is not None else {}
                 return (*await plan_and_log_out(pbx, desired, options), device)
 
-        # The live State is held until the plan is shown, and freed after.
-        result, _live, device = run_main(run())
+        result, live, device = run_main(run())
+        bulk.keep_until_exit(desired, live, result)
     click.echo(render_plan(result, target, fmt), nl=False)
     if result.errors:
         raise click.ClickException("the plan has errors; nothing can be applied")
