@@ -129,32 +129,37 @@ def _declared_fields(obj: BaseModel, prefix: str, names: list[str], values: list
     as `declared(obj)` has them, read off the object itself: a JSON dump is most of the
     time it takes to load a declared object. False where a value is not one the dump
     leaves as it is (a list of groups): only the dump then says what is declared."""
-    for name in _declared_order(obj.__class__, frozenset(obj.model_fields_set)):
-        value = getattr(obj, name)
+    held = obj.__dict__  # a model's field values (getattr would look at its class first)
+    for name, dotted in _declared_order(obj.__class__, frozenset(obj.model_fields_set), prefix):
+        value = held[name]
         if value.__class__ in _PLAIN:  # most values: checked first, isinstance is slower
             pass
         elif isinstance(value, BaseModel):  # a group: its own fields, one level down
-            if not _declared_fields(value, f"{prefix}{name}.", names, values):
+            if not _declared_fields(value, dotted + ".", names, values):
                 return False
             continue
         elif value.__class__ is not list or any(i.__class__ not in _PLAIN for i in value):
             return False
-        names.append(prefix + name)
+        names.append(dotted)
         values.append(value)
     return True
 
 
-_ORDERS: dict[tuple[type, frozenset[str]], tuple[str, ...]] = {}
+_Order = tuple[tuple[str, str], ...]
+_ORDERS: dict[tuple[type, frozenset[str], str], _Order] = {}
 
 
-def _declared_order(model: type, fields_set: frozenset[str]) -> tuple[str, ...]:
-    """The fields set, in the model's order (a dump's), without the manifest-only ones.
-    Objects of a kind mostly set the same fields: worked out once per model and set."""
-    order = _ORDERS.get((model, fields_set))
+def _declared_order(model: type, fields_set: frozenset[str], prefix: str) -> _Order:
+    """The fields set, in the model's order (a dump's), without the manifest-only ones,
+    each with its dotted name. Objects of a kind mostly set the same fields: worked out
+    once per model, set of fields and group."""
+    order = _ORDERS.get((model, fields_set, prefix))
     if order is None:
         every: Any = model
-        order = tuple(n for n in every.model_fields if n in fields_set and n not in META_FIELDS)
-        _ORDERS[(model, fields_set)] = order
+        order = tuple(
+            (n, prefix + n) for n in every.model_fields if n in fields_set and n not in META_FIELDS
+        )
+        _ORDERS[(model, fields_set, prefix)] = order
     return order
 
 
