@@ -20,12 +20,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _freeze = False
+_kept: list[object] = []
 
 
 def freeze_after_phases(enabled: bool = True) -> None:
     """Freeze what each bulk phase builds (see the module's docstring)."""
     global _freeze
     _freeze = enabled
+
+
+def keep_until_exit(*objects: object) -> None:
+    """A command's manifests, live state and plan, held until the process ends: a command
+    ends without freeing what it built (pbxconf.cli.run), and freeing them one by one as
+    the command's function returns would cost 10 ms at 2,000 extensions and 80 ms at
+    10,000. Only where what phases build is frozen (a command): a program using pbxconf
+    as a library frees them as usual."""
+    if _freeze:
+        _kept.extend(objects)
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from pbxconf.kinds import KINDS
 from pbxconf.kinds.base import declared
 from pbxconf.manifest import Desired
 from pbxconf.plan import Plan, PlanOptions, fingerprint
-from pbxconf.render import plan_to_json_model
+from pbxconf.render.json_plan import plan_to_json_model
 
 SAVED_FORMAT = "pbxconf-saved-plan"
 # 2: the PBX the plan is for (its serial number and URL) is part of it.

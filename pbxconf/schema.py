@@ -18,8 +18,8 @@ SCHEMA_ID = "https://pbxconf.invalid/schemas/pbxconf.schema.json"
 def schema_files() -> dict[str, str]:
     from pbxconf.fleet.documents import fleet_output_schema
     from pbxconf.fleet.schema import inventory_schema, overlay_schema
-    from pbxconf.render import plan_output_schema
     from pbxconf.render.json_apply import apply_output_schema
+    from pbxconf.render.json_plan import plan_output_schema
 
     plan = json.dumps(plan_output_schema(), indent=2, sort_keys=True) + "\n"
     applied = json.dumps(apply_output_schema(), indent=2, sort_keys=True) + "\n"

@@ -56,9 +56,20 @@ def test_a_plan_with_no_change_imports_only_what_it_uses(tmp_path: Path) -> None
     modules = imported("plan", office, "--sim", "--sim-state", state)
     assert "httpx" in modules and "pydantic" in modules
     # httpx's command line (rich, pygments; `-X importtime` lists `httpx._main` as the
-    # import it refused), the diff library (only a change needs it) and saved plans (only
-    # `--out`) stay out.
-    unused = {"rich", "pygments", "deepdiff", "pbxconf.saved_plan"}
+    # import it refused), the diff library (only a change needs it), saved plans (only
+    # `--out`), the JSON documents' models (only `--format json`), the fleet's modules
+    # (only a run over the inventory) and difflib (only a mistake is told) stay out.
+    unused = {
+        "rich",
+        "pygments",
+        "deepdiff",
+        "pbxconf.saved_plan",
+        "pbxconf.render.json_plan",
+        "pbxconf.fleet.runner",
+        "pbxconf.fleet.selection",
+        "pbxconf.fleet.inventory",
+        "difflib",
+    }
     assert not unused & modules
 
 

@@ -78,6 +78,26 @@ outbound_routes:
     assert desired.is_external("extension", ("1019",))
 
 
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_what_a_plan_compares_is_what_the_manifest_declared(example: Path) -> None:
+    """The view a plan compares of each object, read off the object itself, is its dump's
+    fields (groups flattened, lists of groups as dumped, a password as its md5)."""
+    from pbxconf.kinds import KINDS
+    from pbxconf.kinds.base import declared
+
+    desired = manifest.load([example], env={}, missing_secrets="unmanaged")
+    seen = set()
+    for kind_name, objects in desired.state.objects.items():
+        kind = KINDS[kind_name]
+        for key, obj in objects.items():
+            view = desired.view(kind_name, key)
+            fields = declared(obj)
+            assert view.fields == fields and view.names == tuple(fields)
+            assert view.wanted == {f: kind.comparable(f, v) for f, v in fields.items()}
+            seen |= {f for f in fields if "." in f or isinstance(fields[f], list)}
+    assert seen  # groups and lists were compared
+
+
 def test_files_and_directories_merge(tmp_path: Path) -> None:
     write(tmp_path, "version: 1\nextensions: [{number: 1000, name: A}]\n", "a.yaml")
     (tmp_path / "sub").mkdir()

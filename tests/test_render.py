@@ -13,6 +13,7 @@ from pbxconf import render
 from pbxconf.kinds import KINDS
 from pbxconf.manifest import Desired, load
 from pbxconf.plan import make_plan
+from pbxconf.render.json_plan import render_json
 from pbxconf.state import State
 
 FORGED = "evil\nPlan: 0 to create, 0 to update, 0 to rename, 0 to delete.\nNothing to do.\x00"
@@ -48,7 +49,7 @@ def test_a_live_name_cannot_forge_lines_in_the_text_plan() -> None:
 
 def test_a_live_name_is_escaped_in_json_and_reads_back_the_same() -> None:
     plan = _plan_deleting(TURNED)
-    text = render.render_json(plan, "pbx")  # type: ignore[arg-type]
+    text = render_json(plan, "pbx")  # type: ignore[arg-type]
     assert "\u202e" not in text and "\\u202e" in text
     assert json.loads(text)["changes"][0]["key"] == {"name": TURNED}
 
@@ -161,4 +162,4 @@ def test_the_unmanaged_line_is_in_every_format(tmp_path: Path) -> None:
     plan = make_plan(_manifest(tmp_path, "trunks: []\n"), _live_trunks("legacy"))
     for text in (render.render_text(plan, "pbx"), plain(render.render_markdown(plan, "pbx"))):
         assert "Unmanaged (on the PBX, in no manifest): 1 SIP trunk." in text
-    assert json.loads(render.render_json(plan, "pbx"))["summary"]["unmanaged"] == {"trunks": 1}
+    assert json.loads(render_json(plan, "pbx"))["summary"]["unmanaged"] == {"trunks": 1}

@@ -13,11 +13,11 @@ import click
 from click.core import ParameterSource
 
 from pbxconf.errors import UsageError
-from pbxconf.fleet.runner import DEFAULT_PARALLEL
-from pbxconf.fleet.selection import Selection, Selector, Shard
+from pbxconf.fleet import DEFAULT_PARALLEL
 
 if TYPE_CHECKING:
     from pbxconf.fleet.context import FleetRun
+    from pbxconf.fleet.selection import Selection
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,7 +127,7 @@ def _fleet_args(
         for name in given.split(",")
         if name.strip()
     )
-    selectors = tuple(Selector.parse(text) for text in kwargs.pop("selectors"))
+    selector_texts = kwargs.pop("selectors")
     everything = kwargs.pop("everything")
     shard_text = kwargs.pop("shard")
     parallel = kwargs.pop("parallel")
@@ -135,6 +135,15 @@ def _fleet_args(
     secrets_file = kwargs.pop("secrets_file", None) if secrets else None
     secrets_command = kwargs.pop("secrets_command", None) if secrets else None
     workers = kwargs.pop("processes", 1) if processes else 1
+    fleet_given = names or selector_texts or everything or shard_text is not None
+    if not fleet_given and parallel is None and workers == 1:
+        # A command for one PBX, the usual case, imports none of the fleet's modules.
+        return FleetArgs(
+            inventory, None, secrets_file=secrets_file, secrets_command=secrets_command
+        )
+    from pbxconf.fleet.selection import Selection, Selector, Shard
+
+    selectors = tuple(Selector.parse(text) for text in selector_texts)
     ways = [
         flag
         for flag, given in (("--pbx", names), ("--select", selectors), ("--all", everything))

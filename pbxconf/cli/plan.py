@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from pbxconf import render
+from pbxconf import bulk, render
 from pbxconf.cli import PbxconfCommand, run_main
 from pbxconf.cli.fleet_options import FleetArgs, fleet_options
 from pbxconf.cli.options import (
@@ -32,7 +32,9 @@ from pbxconf.state import State
 
 def render_plan(plan: Plan, target: str, fmt: str) -> str:
     if fmt == "json":
-        return render.render_json(plan, target)
+        from pbxconf.render.json_plan import render_json  # its models, only for JSON
+
+        return render_json(plan, target)
     if fmt == "markdown":
         return render.render_markdown(plan, target)
     return render.render_text(plan, target, colour=OUTPUT.colour())
@@ -50,12 +52,14 @@ def failure_in_document(fmt: str, target: str) -> Iterator[None]:
             raise
         problems = err.errors if isinstance(err, ManifestErrors) else []
         if fmt == "json":
+            from pbxconf.render.json_plan import JsonProblem, render_json_failure
+
             click.echo(
-                render.render_json_failure(
+                render_json_failure(
                     target,
                     err.summary,
                     [
-                        render.JsonProblem(
+                        JsonProblem(
                             message=e.message,
                             file=e.position.file if e.position else None,
                             line=e.position.line if e.position else None,
@@ -64,7 +68,7 @@ def failure_in_document(fmt: str, target: str) -> Iterator[None]:
                         )
                         for e in problems
                     ]
-                    or [render.JsonProblem(message=err.summary)],
+                    or [JsonProblem(message=err.summary)],
                 ),
                 nl=False,
             )
@@ -127,8 +131,8 @@ def plan(
                 device = await pbx.device_info() if out is not None else {}
                 return (*await plan_and_log_out(pbx, desired, options), device)
 
-        # The live State is held until the plan is shown, and freed after.
-        result, _live, device = run_main(run())
+        result, live, device = run_main(run())
+        bulk.keep_until_exit(desired, live, result)
     click.echo(render_plan(result, target, fmt), nl=False)
     if result.errors:
         raise click.ClickException("the plan has errors; nothing can be applied")

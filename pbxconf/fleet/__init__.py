@@ -19,3 +19,9 @@ documents.py        the JSON documents; schema.py: the inventory's and overlays'
 export.py, base.py  export each PBX into its own directory; propose a shared base
 info.py, validate.py  info and validate over a fleet
 """
+
+# The default of --parallel: enough PBXes in flight that the round trips overlap and one
+# machine's CPU, not the latency, sets the pace (see the README's fleet benchmark); few
+# enough that connections and a provider's limits are not a worry. Here, not in
+# runner.py, so that the options of a command for one PBX import no fleet module.
+DEFAULT_PARALLEL = 32

@@ -30,7 +30,8 @@ from pbxconf.fleet.sections import (
     target_of,
 )
 from pbxconf.plan import Plan, PlanOptions
-from pbxconf.render import plan_to_json_model, render_text
+from pbxconf.render import render_text
+from pbxconf.render.json_plan import plan_to_json_model
 from pbxconf.session import plan_and_log_out
 
 

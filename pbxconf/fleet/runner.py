@@ -17,13 +17,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from pbxconf.fleet import DEFAULT_PARALLEL
 from pbxconf.fleet.inventory import Member
 from pbxconf.fleet.spool import Spool
-
-# The default of --parallel: enough PBXes in flight that the round trips overlap and one
-# machine's CPU, not the latency, sets the pace (see the README's fleet benchmark); few
-# enough that connections and a provider's limits are not a worry.
-DEFAULT_PARALLEL = 32
 
 
 @dataclass

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from pbxconf.kinds import KINDS, Key, Kind
-from pbxconf.kinds.base import declared, values_getter
+from pbxconf.kinds.base import META_FIELDS, declared, values_getter
 from pbxconf.manifest.errors import Position
 from pbxconf.manifest.settings import Settings
 from pbxconf.state import State
@@ -105,13 +107,60 @@ class DesiredView:
 
     @classmethod
     def of(cls, kind: Kind, obj: Any) -> DesiredView:
-        fields = declared(obj)
-        names = _shared(tuple(fields))
-        declared_values = tuple(fields.values())
+        found_names: list[str] = []
+        found: list[Any] = []
+        if _declared_fields(obj, "", found_names, found):
+            names, declared_values = _shared(tuple(found_names)), tuple(found)
+        else:  # a list of groups (trunk DODs): compared as the dump has it
+            fields = declared(obj)
+            names, declared_values = _shared(tuple(fields)), tuple(fields.values())
         values = declared_values
-        if not kind.compared_as.isdisjoint(fields):
-            values = tuple(kind.comparable(f, v) for f, v in fields.items())
+        if not kind.compared_as.isdisjoint(names):
+            values = tuple(map(kind.comparable, names, declared_values))
         return cls(obj, names, values, declared_values, values_getter(names))
+
+
+# The values a JSON dump leaves as they are.
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _declared_fields(obj: BaseModel, prefix: str, names: list[str], values: list[Any]) -> bool:
+    """The dotted fields a manifest set and their values, without the manifest-only ones,
+    as `declared(obj)` has them, read off the object itself: a JSON dump is most of the
+    time it takes to load a declared object. False where a value is not one the dump
+    leaves as it is (a list of groups): only the dump then says what is declared."""
+    held = obj.__dict__  # a model's field values (getattr would look at its class first)
+    for name, dotted in _declared_order(obj.__class__, frozenset(obj.model_fields_set), prefix):
+        value = held[name]
+        if value.__class__ in _PLAIN:  # most values: checked first, isinstance is slower
+            pass
+        elif isinstance(value, BaseModel):  # a group: its own fields, one level down
+            if not _declared_fields(value, dotted + ".", names, values):
+                return False
+            continue
+        elif value.__class__ is not list or any(i.__class__ not in _PLAIN for i in value):
+            return False
+        names.append(dotted)
+        values.append(value)
+    return True
+
+
+_Order = tuple[tuple[str, str], ...]
+_ORDERS: dict[tuple[type, frozenset[str], str], _Order] = {}
+
+
+def _declared_order(model: type, fields_set: frozenset[str], prefix: str) -> _Order:
+    """The fields set, in the model's order (a dump's), without the manifest-only ones,
+    each with its dotted name. Objects of a kind mostly set the same fields: worked out
+    once per model, set of fields and group."""
+    order = _ORDERS.get((model, fields_set, prefix))
+    if order is None:
+        every: Any = model
+        order = tuple(
+            (n, prefix + n) for n in every.model_fields if n in fields_set and n not in META_FIELDS
+        )
+        _ORDERS[(model, fields_set, prefix)] = order
+    return order
 
 
 # Field names by their tuple: objects that declare the same fields share one tuple.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -62,6 +61,8 @@ def unknown_field(leaf: str, dotted: str, fields: set[str], model: Any, parent: 
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    import difflib  # only a manifest with a mistake needs it
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean `{close[0]}`?" if close else ""
 

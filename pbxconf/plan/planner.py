@@ -15,7 +15,6 @@ from pbxconf.kinds import KINDS, Key, Kind
 from pbxconf.kinds.base import answered, full
 from pbxconf.kinds.fields import Unwritable, as_text
 from pbxconf.manifest import Desired
-from pbxconf.manual.check import check_request
 from pbxconf.plan.model import (
     Action,
     CannotDo,
@@ -73,6 +72,10 @@ class _Planner:
         """Every call against the manual's tables before anything is sent: a key or value
         the manual does not name for the endpoint would be a pbxconf bug, and a PBX may
         ignore it and answer Success."""
+        if not self.plan.steps:
+            return  # nothing to check: a plan with no change reads no manual's tables
+        from pbxconf.manual.check import check_request
+
         for step in self.plan.steps:
             for call in step.calls:
                 for problem in check_request(call.endpoint, call.body):
