@@ -37,6 +37,7 @@ from pbxconf.kinds import KINDS
 from pbxconf.live import read_live
 from pbxconf.manifest import Desired
 from pbxconf.plan import Plan, PlanOptions, SafetyRefusal, make_plan
+from pbxconf.render.common import noun
 from pbxconf.state import State
 from pbxconf.watch.coalescer import Batch, Coalescer
 from pbxconf.watch.drift import DriftTracker, Scope, everything
@@ -268,10 +269,7 @@ class Watcher:
             unmanaged[section] = unmanaged.get(section, 0) + 1
         parts = [f"{drifted} drifted"]
         if unmanaged:
-            counted = ", ".join(
-                f"{n} {KINDS.section(section).name if n == 1 else section}"
-                for section, n in unmanaged.items()
-            )
+            counted = ", ".join(f"{n} {noun(section, n)}" for section, n in unmanaged.items())
             parts.append(f"{sum(unmanaged.values())} unmanaged ({counted})")
         else:
             parts.append("0 unmanaged")

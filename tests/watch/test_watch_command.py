@@ -376,7 +376,7 @@ def test_text_format_says_it_for_a_person(
             proc.kill()
     assert " start watching http://127.0.0.1:" in lines[1]
     assert lines[2].endswith(
-        " plan (start): 0 drifted, 21 unmanaged (19 extensions, 1 ivr, 1 queue); 8 API call(s)\n"
+        " plan (start): 0 drifted, 21 unmanaged (19 extensions, 1 IVR, 1 queue); 8 API call(s)\n"
     )
     assert lines[-1].endswith(' drift ~ extensions[number=1001]: name: "Amy" -> "Front desk"\n')
 
