@@ -357,3 +357,17 @@ def test_export_writer_round_trips_any_text(texts: list[str], numbers: list[Any]
     assert list(back["texts"]) == texts
     assert list(back["values"]) == numbers
     assert list(back["nested"]["k"]) == texts[:2]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("split", [False, True])
+def test_an_output_whose_folder_cannot_be_made_is_refused_before_the_pbx_is_read(
+    pbx_a: ThreadedServer, split: bool
+) -> None:
+    # /proc takes no new folder, though as root it looks writable.
+    output = "/proc/nope" if split else "/proc/nope/pbx.yaml"
+    args = ["export", *connect_args(pbx_a), "-o", output, *(["--split"] if split else [])]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert f"--output {output}: cannot write the export there: " in result.stderr
+    assert pbx_a.sim.calls == []

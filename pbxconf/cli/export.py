@@ -14,7 +14,7 @@ from pbxconf.cli.options import connection_options
 from pbxconf.connect import Connection, open_pbx
 from pbxconf.errors import UsageError
 from pbxconf.export import SECRET_MODES, export_state, superseded
-from pbxconf.files import cannot_write, write_whole
+from pbxconf.files import cannot_make_folder, cannot_write, write_whole
 from pbxconf.kinds import KINDS
 from pbxconf.live import read_live
 from pbxconf.render.common import noun
@@ -65,7 +65,11 @@ def export(
         raise UsageError("--split needs --output DIRECTORY")
     if output is not None and split and output.exists() and not output.is_dir():
         raise UsageError(f"--output {output} is a file; --split writes a directory")
-    if output is not None and (reason := cannot_write(output / "pbx.yaml" if split else output)):
+    if output is not None and (
+        (reason := cannot_write(output / "pbx.yaml" if split else output))
+        # Its folder made before the PBX is read: as root, every path looks writable.
+        or (reason := cannot_make_folder(output if split else output.parent))
+    ):
         raise UsageError(f"--output {output}: cannot write the export there: {reason}")
 
     async def run() -> tuple[dict[str, Any], Any]:
