@@ -283,7 +283,9 @@ def write_apply_output(echo: Echo, job: ApplyJob, outcomes: list[Outcome]) -> No
     if job.fmt == "text":
         write_text(echo, job.spool, chosen, outcomes, "apply")
         if job.rollout.canary:
-            names = ", ".join(job.rollout.canaries) or "none (no PBX had changes)"
+            failed = bool(outcomes) and all(o.failed for o in outcomes)
+            why = "every PBX failed or was refused" if failed else "no PBX had changes"
+            names = ", ".join(job.rollout.canaries) or f"none ({why})"
             echo(f"Canaries: {names}.\n")
         if job.rollout.stopped:
             echo(f"Rollout stopped: {job.rollout.stopped}.\n")

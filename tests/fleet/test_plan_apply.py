@@ -392,3 +392,12 @@ def test_a_damaged_saved_fleet_plan_is_refused_whole(fleet: Fleet, tmp_path: Pat
         assert f"Error: {damaged}" in result.stderr and said in result.stderr, how
         assert "Traceback" not in result.output
     assert all(fleet.writes(hotel) == 0 for hotel in HOTELS)
+
+
+def test_a_canary_rollout_where_every_pbx_failed_says_so(fleet: Fleet) -> None:
+    # It said "Canaries: none (no PBX had changes)" when none could even be planned.
+    for hotel in HOTELS:
+        fleet.fault(hotel, action="errno", path="siptrunk/query", errno="10017", times=0)
+    result = fleet.cli("apply", "--all", "--auto-approve", "--canary", "1")
+    assert result.exit_code == 1
+    assert "Canaries: none (every PBX failed or was refused)." in result.stdout
