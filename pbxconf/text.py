@@ -12,7 +12,7 @@ import re
 
 # C0 and C1 controls, DEL, the bidirectional marks, embeddings, overrides and isolates,
 # and the line and paragraph separators, as a character class in the syntax that both
-# pydantic's Rust regex and JSON Schema's (ECMA-262, for editors) read: \uXXXX.
+# pydantic's Rust regex and JSON Schema's (ECMA-262, for editors) read: `\u` and four hex digits.
 CONTROL_CLASS = r"\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
 # The same for Python's re.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
